@@ -1,0 +1,1 @@
+"""Portal Gateway: the GraphQL API behind a self-service customer billing portal."""

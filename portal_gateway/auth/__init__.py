@@ -1,0 +1,1 @@
+"""Principals, scope, API keys, link tokens and access tokens."""

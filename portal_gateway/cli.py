@@ -1,0 +1,173 @@
+"""The `portal-gateway` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from portal_gateway.auth.api_keys import authenticate_api_key
+from portal_gateway.config import Settings
+from portal_gateway.core.ids import encode_global_id
+from portal_gateway.db import Database
+from portal_gateway.migrations.runner import upgrade
+from portal_gateway.models.enums import ApiKeyMode
+from portal_gateway.services import demo, portal_sessions
+from portal_gateway.services.businesses import create_business
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal-gateway", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="migrate PORTAL_DATABASE_URL to the newest schema")
+
+    serve = commands.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", help="default PORTAL_HOST (127.0.0.1)")
+    serve.add_argument("--port", type=int, help="default PORTAL_PORT (8000)")
+    serve.add_argument("--workers", type=int, default=1)
+
+    business = commands.add_parser("business", help="merchants").add_subparsers(
+        dest="business", required=True
+    )
+    create = business.add_parser("create", help="create a business; prints its API key once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--tax-rate-bps", type=int, default=0, help="tax in basis points")
+    create.add_argument("--support-email")
+    create.add_argument("--website-url")
+
+    demo_cmd = commands.add_parser("demo", help="demo data").add_subparsers(
+        dest="demo", required=True
+    )
+    seed = demo_cmd.add_parser("seed", help="create the demo world (idempotent)")
+    seed.add_argument("--json", action="store_true", help="print one JSON object")
+    seed.add_argument(
+        "--announce", action="store_true", help="also print a merchant key and a sign-in link"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    if args.command == "db":
+        upgrade(settings.database_url)
+        print(f"database at head: {_redacted(settings.database_url)}")
+    elif args.command == "serve":
+        _serve(settings, args.host, args.port, args.workers)
+    elif args.command == "business":
+        print(asyncio.run(_create_business(settings, args)))
+    elif args.command == "demo":
+        asyncio.run(_seed(settings, as_json=args.json, announce=args.announce))
+    return 0
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "portal_gateway.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        # Our own access log writes paths without query strings (sign-in tokens live there).
+        access_log=False,
+        proxy_headers=False,
+        log_level=settings.log_level.lower(),
+    )
+
+
+async def _create_business(settings: Settings, args: argparse.Namespace) -> str:
+    db = Database.from_settings(settings)
+    try:
+        async with db.transaction() as session:
+            business, key = await create_business(
+                session,
+                args.name,
+                ApiKeyMode(settings.mode),
+                tax_rate_bps=args.tax_rate_bps,
+                support_email=args.support_email,
+                website_url=args.website_url,
+            )
+        return (
+            f"business: {business.name}\n"
+            f"id: {encode_global_id('Business', business.id)}\n"
+            f"api key (shown once, store it now): {key}"
+        )
+    finally:
+        await db.dispose()
+
+
+async def _seed(settings: Settings, *, as_json: bool, announce: bool) -> None:
+    db = Database.from_settings(settings)
+    try:
+        async with db.transaction() as session:
+            result = await demo.seed(session, ApiKeyMode(settings.mode))
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "demoEmail": result.demo_email,
+                        "businesses": [
+                            {
+                                "id": encode_global_id("Business", b.id),
+                                "name": b.name,
+                                "apiKey": b.api_key,
+                            }
+                            for b in result.businesses
+                        ],
+                    }
+                )
+            )
+        else:
+            state = "created" if result.created else "already there; new API keys issued"
+            print(f"demo data {state}: {len(result.businesses)} businesses")
+        if announce:
+            await _announce(settings, db, result)
+    finally:
+        await db.dispose()
+
+
+async def _announce(settings: Settings, db: Database, result: demo.SeedResult) -> None:
+    first = result.businesses[0]
+    async with db.transaction() as session:
+        principal = await authenticate_api_key(session, first.api_key, ApiKeyMode(settings.mode))
+        account = await demo.demo_account(session, first.id)
+        assert account is not None
+        link = await portal_sessions.create_dynamic_link(
+            session,
+            principal,
+            account_id=account.id,
+            base_url=settings.link_base_url,
+            live=settings.is_live,
+        )
+    out = sys.stdout
+    out.write(
+        "\n"
+        f"GraphiQL:              {settings.public_url}/graphql\n"
+        f"Merchant API key ({first.name}): {first.api_key}\n"
+        f"  try: curl -s {settings.public_url}/graphql -H 'Authorization: Bearer {first.api_key}'"
+        " -H 'Content-Type: application/json' -d '{\"query\":\"{currentBusiness{name}}\"}'\n"
+        f"Demo customer:         {result.demo_email}\n"
+        f"One-time sign-in link into {first.name}'s portal as the demo customer "
+        f"(valid 24 h, opens GraphiQL signed in):\n  {link.url}\n\n"
+    )
+    out.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

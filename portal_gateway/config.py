@@ -1,0 +1,93 @@
+"""Every setting, read once from PORTAL_* environment variables."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Development-only secrets: refused in live mode, so they can never sign a real session.
+_DEV_SECRET = "portal-gateway-development-secret-not-for-live-use"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore")
+
+    mode: Literal["test", "live"] = "test"
+    database_url: str = "sqlite+aiosqlite:///./portal.db"
+    public_url: str = "http://127.0.0.1:8000"
+    frontend_url: str | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = _DEV_SECRET
+    # JSON object {kid: secret}; the first entry signs, every entry verifies,
+    # so a new key can be added in front and an old one dropped a session later.
+    jwt_keys: str | None = None
+    session_ttl_seconds: int = Field(default=12 * 3600, ge=60, le=30 * 86400)
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    db_pool_size: int = 10
+    log_level: str = "INFO"
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("public_url", "frontend_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _live_needs_real_secrets(self) -> Settings:
+        if self.mode == "live":
+            if self.secret_key == _DEV_SECRET or len(self.secret_key) < 32:
+                raise ValueError("live mode needs PORTAL_SECRET_KEY (32+ characters)")
+            if not self.jwt_keys:
+                raise ValueError("live mode needs PORTAL_JWT_KEYS")
+            if not self.public_url.startswith("https://"):
+                raise ValueError("live mode needs an https PORTAL_PUBLIC_URL")
+        self.signing_keys  # noqa: B018  (parse now: a bad key set fails at start-up)
+        return self
+
+    @property
+    def is_live(self) -> bool:
+        return self.mode == "live"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_live
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_live
+
+    @property
+    def api_key_prefix(self) -> str:
+        return f"sk_{self.mode}_"
+
+    @cached_property
+    def signing_keys(self) -> dict[str, str]:
+        """kid -> secret, the signing key first."""
+        if not self.jwt_keys:
+            return {"dev": self.secret_key}
+        keys = json.loads(self.jwt_keys)
+        if not isinstance(keys, dict) or not keys:
+            raise ValueError("PORTAL_JWT_KEYS must be a JSON object {kid: secret}")
+        for kid, secret in keys.items():
+            if not isinstance(secret, str) or len(secret) < 32:
+                raise ValueError(f"PORTAL_JWT_KEYS[{kid!r}] must be a string of 32+ characters")
+        return {str(kid): str(secret) for kid, secret in keys.items()}
+
+    @property
+    def link_base_url(self) -> str:
+        """Where the links in emails and API answers point."""
+        return self.frontend_url or self.public_url

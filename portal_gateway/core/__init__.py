@@ -1,0 +1,1 @@
+"""Small shared modules: money, time, errors, ids. Imports nothing else of ours."""

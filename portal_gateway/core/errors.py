@@ -1,0 +1,69 @@
+"""Domain errors: expected failures that the API turns into result-union members.
+
+One base class, so callers can catch ours without catching bugs.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "DOMAIN_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFoundError(DomainError):
+    """Absent or out of scope: the two are indistinguishable on purpose."""
+
+    code = "NOT_FOUND"
+
+
+class InvalidInputError(DomainError):
+    code = "INVALID_INPUT"
+
+    def __init__(self, message: str, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        if code:
+            self.code = code
+
+
+class InvalidStateError(DomainError):
+    code = "INVALID_STATE"
+
+    def __init__(self, message: str, status: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ConflictError(DomainError):
+    code = "CONFLICT"
+
+
+class InvalidTokenError(DomainError):
+    """A sign-in token that is unknown (TOKEN_INVALID), used or expired."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class AccessError(Exception):
+    """Refused at the door: wrong or missing credentials, or the wrong kind of principal.
+
+    Raised to the GraphQL layer as a top-level error carrying `code`.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class RequestInputError(AccessError):
+    """A malformed argument that no result union can describe (BAD_USER_INPUT)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("BAD_USER_INPUT", message)

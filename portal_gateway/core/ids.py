@@ -1,0 +1,73 @@
+"""Identifiers: random primary keys, opaque global ids and keyset cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime
+
+from portal_gateway.core.clock import ensure_utc
+
+
+def new_id() -> str:
+    """A random 128-bit primary key as 32 hex characters: reveals no count or order."""
+    return uuid.uuid4().hex
+
+
+def seeded_id(*parts: str) -> str:
+    """A stable id for seeded data, so a second seed finds the first one's rows."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, "portal-gateway:" + ":".join(parts)).hex
+
+
+def encode_global_id(type_name: str, local_id: str) -> str:
+    return base64.b64encode(f"{type_name}:{local_id}".encode()).decode()
+
+
+def decode_global_id(global_id: str) -> tuple[str, str] | None:
+    """(type, id) for a well-formed global id, None for anything else."""
+    try:
+        text = base64.b64decode(global_id.encode(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    type_name, sep, local_id = text.partition(":")
+    if not sep or not type_name or not local_id:
+        return None
+    return type_name, local_id
+
+
+def encode_cursor(created_at: datetime, row_id: str) -> str:
+    stamp = ensure_utc(created_at).isoformat()
+    return base64.urlsafe_b64encode(f"{stamp}|{row_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        stamp, sep, row_id = base64.urlsafe_b64decode(padded).decode().partition("|")
+        if not sep or not row_id:
+            return None
+        return ensure_utc(datetime.fromisoformat(stamp)), row_id
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def customer_id(normalized_email: str, secret: bytes) -> str:
+    """Opaque, stable id of a person: an HMAC of the normalized email."""
+    return hmac.new(secret, normalized_email.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def random_token(prefix: str = "") -> str:
+    """At least 256 random bits, URL-safe."""
+    return prefix + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,164 @@
+"""Loaders of the rows that belong to a parent, one scoped query per batch."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from aiodataloader import DataLoader
+from sqlalchemy import func, or_, select
+
+from portal_gateway.auth.principal import Principal
+from portal_gateway.auth.scope import scope_condition, scoped
+from portal_gateway.loaders.pagination import Page, PageRequest, newest_first, older_than
+from portal_gateway.loaders.reader import Reader
+from portal_gateway.models import (
+    CreditBalance,
+    Invoice,
+    InvoiceLine,
+    LicenseKey,
+    Payment,
+    Product,
+)
+from portal_gateway.models.enums import PaymentStatus
+
+
+class _ByParentLoader(DataLoader[str, list[Any]]):
+    def __init__(self, reader: Reader, principal: Principal) -> None:
+        super().__init__()
+        self._reader = reader
+        self._principal = principal
+
+    @staticmethod
+    def _group(rows: Sequence[Any], parent_ids: list[str], key: str) -> list[list[Any]]:
+        grouped: dict[str, list[Any]] = defaultdict(list)
+        for row in rows:
+            grouped[getattr(row, key)].append(row)
+        return [grouped.get(parent_id, []) for parent_id in parent_ids]
+
+
+class LinesByInvoiceIdLoader(_ByParentLoader):
+    async def batch_load_fn(self, invoice_ids: list[str]) -> list[list[Any]]:
+        stmt = (
+            select(InvoiceLine)
+            .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+            .where(InvoiceLine.invoice_id.in_(set(invoice_ids)))
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+        )
+        rows = await self._reader.scalars(scoped(stmt, Invoice, self._principal))
+        return self._group(rows, invoice_ids, "invoice_id")
+
+
+class ProductsByCollectionIdLoader(_ByParentLoader):
+    async def batch_load_fn(self, collection_ids: list[str]) -> list[list[Any]]:
+        stmt = select(Product).where(Product.collection_id.in_(set(collection_ids)))
+        stmt = scoped(stmt, Product, self._principal).order_by(Product.position, Product.id)
+        return self._group(await self._reader.scalars(stmt), collection_ids, "collection_id")
+
+
+class LicenseKeysByPurchaseIdLoader(_ByParentLoader):
+    async def batch_load_fn(self, purchase_ids: list[str]) -> list[list[Any]]:
+        stmt = select(LicenseKey).where(LicenseKey.purchase_id.in_(set(purchase_ids)))
+        stmt = scoped(stmt, LicenseKey, self._principal).order_by(*newest_first(LicenseKey))
+        return self._group(await self._reader.scalars(stmt), purchase_ids, "purchase_id")
+
+
+class CreditBalancesByAccountIdLoader(_ByParentLoader):
+    async def batch_load_fn(self, account_ids: list[str]) -> list[list[Any]]:
+        stmt = select(CreditBalance).where(
+            CreditBalance.account_id.in_(set(account_ids)), CreditBalance.amount_minor != 0
+        )
+        stmt = scoped(stmt, CreditBalance, self._principal).order_by(CreditBalance.currency)
+        return self._group(await self._reader.scalars(stmt), account_ids, "account_id")
+
+
+class PaymentByInvoiceIdLoader(DataLoader[str, Payment | None]):
+    """The payment that settled an invoice (the latest successful one, else the latest)."""
+
+    def __init__(self, reader: Reader, principal: Principal) -> None:
+        super().__init__()
+        self._reader = reader
+        self._principal = principal
+
+    async def batch_load_fn(self, invoice_ids: list[str]) -> list[Payment | None]:
+        stmt = scoped(
+            select(Payment).where(Payment.invoice_id.in_(set(invoice_ids))),
+            Payment,
+            self._principal,
+        ).order_by(*newest_first(Payment))
+        chosen: dict[str, Payment] = {}
+        for payment in await self._reader.scalars(stmt):
+            assert payment.invoice_id is not None
+            current = chosen.get(payment.invoice_id)
+            if current is None or (
+                payment.status is PaymentStatus.SUCCEEDED
+                and current.status is not PaymentStatus.SUCCEEDED
+            ):
+                chosen[payment.invoice_id] = payment
+        return [chosen.get(invoice_id) for invoice_id in invoice_ids]
+
+
+PageKey = tuple[str, PageRequest]
+
+
+class InvoicePageBySubscriptionIdLoader(DataLoader[PageKey, Page[Invoice]]):
+    """Pages of many subscriptions' invoices in two statements: rows (a window per
+    subscription) and counts (grouped)."""
+
+    def __init__(self, reader: Reader, principal: Principal) -> None:
+        super().__init__()
+        self._reader = reader
+        self._principal = principal
+
+    async def batch_load_fn(self, keys: list[PageKey]) -> list[Page[Invoice]]:
+        parent_ids = {parent_id for parent_id, _ in keys}
+        conditions = []
+        for parent_id, page in keys:
+            condition = Invoice.subscription_id == parent_id
+            if page.after is not None:
+                condition = condition & older_than(Invoice, page.after)
+            conditions.append(condition)
+        position = (
+            func.row_number()
+            .over(partition_by=Invoice.subscription_id, order_by=newest_first(Invoice))
+            .label("position")
+        )
+        numbered = scoped(
+            select(Invoice.id, position).where(or_(*conditions)), Invoice, self._principal
+        ).subquery()
+        limit = max(page.first for _, page in keys) + 1
+        rows = await self._reader.scalars(
+            select(Invoice)
+            .join(numbered, numbered.c.id == Invoice.id)
+            .where(numbered.c.position <= limit)
+            .order_by(*newest_first(Invoice))
+        )
+        count_stmt = (
+            select(Invoice.subscription_id, func.count())
+            .where(
+                Invoice.subscription_id.in_(parent_ids), scope_condition(Invoice, self._principal)
+            )
+            .group_by(Invoice.subscription_id)
+        )
+        counts = {row[0]: int(row[1]) for row in await self._reader.rows(count_stmt)}
+        by_parent: dict[str, list[Invoice]] = defaultdict(list)
+        for row in rows:
+            assert row.subscription_id is not None
+            by_parent[row.subscription_id].append(row)
+        return [self._page(by_parent[parent], page, counts.get(parent, 0)) for parent, page in keys]
+
+    @staticmethod
+    def _page(rows: list[Invoice], page: PageRequest, total: int) -> Page[Invoice]:
+        if page.after is not None:
+            rows = [row for row in rows if (row.created_at, row.id) < page.after]
+
+        async def count() -> int:
+            return int(total)
+
+        return Page(
+            rows=rows[: page.first],
+            has_next_page=len(rows) > page.first,
+            has_previous_page=page.after is not None,
+            count=count,
+        )

@@ -1,0 +1,46 @@
+"""Programmatic Alembic: the installed package migrates without an alembic.ini."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+MIGRATIONS = Path(__file__).parent
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the database at `url` to `revision` (run outside an event loop)."""
+    command.upgrade(alembic_config(url), revision)
+
+
+async def upgrade_async(url: str, revision: str = "head") -> None:
+    """The same from inside a running event loop (tests, start-up)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_upgrade_on, url, revision)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+def _upgrade_on(sync_connection: Connection, url: str, revision: str) -> None:
+    config = alembic_config(url)
+    config.attributes["connection"] = sync_connection
+    command.upgrade(config, revision)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    asyncio.run(upgrade_async("sqlite+aiosqlite:///./portal.db"))

@@ -1,0 +1,1 @@
+"""Thin functions between GraphQL arguments and services or loaders."""

@@ -1,0 +1,85 @@
+"""The GraphQL schema: `portal_gateway.schema.schema` (introspection on) and `build_schema`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from portal_gateway.schema import types
+from portal_gateway.schema.extensions import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    MAX_TOKENS,
+    ErrorCodes,
+    MaxDirectivesRule,
+)
+from portal_gateway.schema.mutation import Mutation
+from portal_gateway.schema.query import Query
+
+log = logging.getLogger(__name__)
+
+# Types reachable only through the Node interface must be listed.
+NODE_TYPES = [
+    types.Business,
+    types.CustomerAccount,
+    types.Customer,
+    types.Product,
+    types.ProductCollection,
+    types.Subscription,
+    types.Purchase,
+    types.Invoice,
+    types.Payment,
+    types.PaymentMethod,
+    types.LicenseKey,
+]
+
+
+class PortalSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Strawberry logs every error, a client's typo included, at ERROR. The ErrorCodes
+        extension logs the unexpected ones; the rest are the client's to read."""
+        for error in errors:
+            log.debug("graphql error: %s", error.message)
+
+
+def build_schema(*, introspection: bool = True, field_suggestions: bool = True) -> PortalSchema:
+    extensions: list[Any] = [
+        ErrorCodes,
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules([MaxDirectivesRule]),
+        # No ParserCache: it re-raises a cached syntax error outside on_operation, so the
+        # error would miss its code (strawberry 0.341.2). Parsing is cheap next to SQL.
+        ValidationCache,
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return PortalSchema(
+        query=Query,
+        mutation=Mutation,
+        types=NODE_TYPES,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
+    )
+
+
+schema = build_schema()
+
+
+def schema_sdl(served: strawberry.Schema = schema) -> str:
+    """The SDL as committed in schema.graphql: with an explicit schema block, so that
+    the type named Subscription is never read as the subscription root."""
+    return "schema {\n  query: Query\n  mutation: Mutation\n}\n\n" + served.as_str() + "\n"

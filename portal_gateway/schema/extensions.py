@@ -1,0 +1,98 @@
+"""Error codes on every top-level error, masking of the unexpected, and query limits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import DirectiveNode, GraphQLError, GraphQLSyntaxError, ValidationRule
+from strawberry.extensions import SchemaExtension
+
+from portal_gateway.core.errors import AccessError, DomainError
+
+log = logging.getLogger("portal_gateway.errors")
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2000
+MAX_DIRECTIVES = 10
+
+# The messages of Strawberry's own limiters (QueryDepthLimiter, MaxAliasesLimiter,
+# MaxTokensLimiter), which report plain GraphQLErrors without a code.
+_TOO_COMPLEX = (
+    "exceeds maximum operation depth",
+    "aliases found. Allowed:",
+    "Document contains more than",
+    "directives found. Allowed:",
+)
+
+
+class MaxDirectivesRule(ValidationRule):
+    """Graphql-core has no directive limit; a query with thousands of them is cheap to send."""
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self.count = 0
+
+    def enter_directive(self, node: DirectiveNode, *_args: Any) -> None:
+        self.count += 1
+        if self.count == MAX_DIRECTIVES + 1:
+            self.report_error(
+                GraphQLError(
+                    f"More than {MAX_DIRECTIVES} directives found. Allowed: {MAX_DIRECTIVES}"
+                )
+            )
+
+
+def _code_for(error: GraphQLError) -> str | None:
+    original = error.original_error
+    if isinstance(original, AccessError):
+        return original.code
+    if original is not None and not isinstance(original, GraphQLError | DomainError):
+        return None  # unexpected: masked
+    if any(marker in error.message for marker in _TOO_COMPLEX):
+        return "QUERY_TOO_COMPLEX"
+    if isinstance(error, GraphQLSyntaxError) or error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.path is None:
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "BAD_USER_INPUT"
+
+
+class ErrorCodes(SchemaExtension):
+    """Give every error `extensions.code`; replace unexpected ones by INTERNAL_SERVER_ERROR.
+
+    Strawberry's MaskErrors would mask parse and validation errors too, so a
+    client that misspells a field learns nothing: mask only what is ours to hide.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        result.errors = [self._process(error) for error in result.errors]
+
+    @staticmethod
+    def _process(error: GraphQLError) -> GraphQLError:
+        if error.extensions and "code" in error.extensions:
+            return error
+        code = _code_for(error)
+        if code is None:
+            log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+            return GraphQLError(
+                "Internal server error.",
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": "INTERNAL_SERVER_ERROR"},
+            )
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=error.original_error,
+            extensions={**(error.extensions or {}), "code": code},
+        )

@@ -1,0 +1,172 @@
+"""The Mutation root: each field parses its input, calls one resolver, wraps the result."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from portal_gateway.core.errors import DomainError
+from portal_gateway.models.enums import (
+    PortalFlowType,
+    PortalScope,
+)
+from portal_gateway.resolvers import portal_sessions as session_resolvers
+from portal_gateway.resolvers import viewer as viewer_resolvers
+from portal_gateway.resolvers.portal_sessions import SignedIn
+from portal_gateway.schema.common import (
+    Info,
+    InvalidInputError,
+    InvalidTokenError,
+    NotFoundError,
+    RateLimitedError,
+    error_member,
+)
+from portal_gateway.schema.permissions import IsCustomer, IsMerchant
+from portal_gateway.schema.types import Business, Customer, Subscription
+
+
+@strawberry.input
+class PortalFlowInput:
+    type: PortalFlowType
+    subscription_id: strawberry.ID
+
+
+@strawberry.input
+class CreatePortalSessionInput:
+    customer_id: strawberry.ID = strawberry.field(
+        description="A CustomerAccount of the calling business."
+    )
+    return_url: str | None = strawberry.field(
+        default=None, description="Absolute http(s) URL; https only in live mode."
+    )
+    send_email: bool | None = strawberry.field(
+        default=False, description="Also email the link to the customer."
+    )
+    expires_in: int | None = strawberry.field(
+        default=None, description="Seconds the link stays valid, 60 to 86400; default 86400."
+    )
+    flow: PortalFlowInput | None = strawberry.field(
+        default=None, description="Open the portal straight at one task."
+    )
+
+
+@strawberry.type
+class PortalLink:
+    url: str
+    expires_at: datetime
+
+
+CreatePortalSessionResult = Annotated[
+    PortalLink | NotFoundError | InvalidInputError,
+    strawberry.union("CreatePortalSessionResult"),
+]
+
+
+@strawberry.input
+class SignInInput:
+    token: str
+
+
+@strawberry.type
+class PortalFlow:
+    type: PortalFlowType
+    subscription: Subscription
+
+
+@strawberry.type
+class SignInSuccess:
+    signed_in: strawberry.Private[SignedIn]
+
+    @strawberry.field(
+        description="Bearer token for API clients; browsers also get it as an HttpOnly cookie."
+    )
+    def access_token(self) -> str:
+        return self.signed_in.access_token
+
+    @strawberry.field
+    def expires_at(self) -> datetime:
+        return self.signed_in.session.expires_at
+
+    @strawberry.field
+    def scope(self) -> PortalScope:
+        return self.signed_in.session.scope
+
+    @strawberry.field
+    async def business(self, info: Info) -> Business | None:
+        business_id = self.signed_in.session.business_id
+        row = await info.context.loaders.business.load(business_id) if business_id else None
+        return Business.of(row) if row else None
+
+    @strawberry.field
+    async def viewer(self, info: Info) -> Customer:
+        viewer = await viewer_resolvers.viewer(info.context)
+        if viewer is None:
+            raise LookupError("a new session has no account in scope")
+        return Customer.of(viewer)
+
+    @strawberry.field(description="The task a dynamic link was made for, if any.")
+    async def flow(self, info: Info) -> PortalFlow | None:
+        session = self.signed_in.session
+        if session.flow_type is None or session.flow_subscription_id is None:
+            return None
+        row = await info.context.loaders.subscription.load(session.flow_subscription_id)
+        return (
+            PortalFlow(type=session.flow_type, subscription=Subscription.of(row)) if row else None
+        )
+
+    @strawberry.field(
+        description="Where to send the customer when done (from createPortalSession)."
+    )
+    def return_url(self) -> str | None:
+        return self.signed_in.session.return_url
+
+
+SignInResult = Annotated[
+    SignInSuccess | InvalidTokenError | RateLimitedError, strawberry.union("SignInResult")
+]
+
+
+@strawberry.type
+class SignOutPayload:
+    ok: bool
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Public. Exchanges a one-time token from a link for a portal session."
+    )
+    async def sign_in(self, info: Info, input: SignInInput) -> SignInResult:
+        outcome = await session_resolvers.sign_in(info.context, input.token)
+        if isinstance(outcome, DomainError):
+            return error_member(outcome)  # type: ignore[no-any-return]
+        return SignInSuccess(signed_in=outcome)
+
+    @strawberry.mutation(
+        description="Ends the current portal session.", permission_classes=[IsCustomer]
+    )
+    async def sign_out(self, info: Info) -> SignOutPayload:
+        return SignOutPayload(ok=await session_resolvers.sign_out(info.context))
+
+    @strawberry.mutation(
+        description="Merchant API key. A one-time dynamic link, valid 24 h at most, into this "
+        "business's portal for one of its customers.",
+        permission_classes=[IsMerchant],
+    )
+    async def create_portal_session(
+        self, info: Info, input: CreatePortalSessionInput
+    ) -> CreatePortalSessionResult:
+        outcome = await session_resolvers.create_portal_session(
+            info.context,
+            customer_id=input.customer_id,
+            return_url=input.return_url,
+            send_email=bool(input.send_email),
+            expires_in=input.expires_in,
+            flow_type=input.flow.type if input.flow else None,
+            flow_subscription_id=input.flow.subscription_id if input.flow else None,
+        )
+        if isinstance(outcome, DomainError):
+            return error_member(outcome)  # type: ignore[no-any-return]
+        return PortalLink(url=outcome.url, expires_at=outcome.expires_at)

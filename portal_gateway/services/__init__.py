@@ -1,0 +1,1 @@
+"""Domain logic. Services take a session and a principal, never commit, raise domain errors."""

@@ -1,0 +1,55 @@
+"""Creating businesses and their API keys (the CLI's merchant onboarding)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal_gateway.auth.api_keys import new_api_key
+from portal_gateway.core.errors import InvalidInputError
+from portal_gateway.models import Business
+from portal_gateway.models.enums import ApiKeyMode
+
+
+def invoice_prefix_for(name: str) -> str:
+    letters = re.sub(r"[^A-Za-z0-9]", "", name).upper()
+    return (letters[:6] or "INV").ljust(3, "X")
+
+
+async def create_business(
+    session: AsyncSession,
+    name: str,
+    mode: ApiKeyMode,
+    *,
+    business_id: str | None = None,
+    support_email: str | None = None,
+    website_url: str | None = None,
+    tax_rate_bps: int = 0,
+    invoice_prefix: str | None = None,
+) -> tuple[Business, str]:
+    """A new business and its first API key (the plaintext, shown once)."""
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise InvalidInputError("name must be 1 to 200 characters.", "name")
+    if not 0 <= tax_rate_bps <= 10000:
+        raise InvalidInputError("tax rate must be between 0 and 10000 basis points.", "taxRate")
+    business = Business(
+        name=name,
+        support_email=support_email,
+        website_url=website_url,
+        tax_rate_bps=tax_rate_bps,
+        invoice_prefix=invoice_prefix or invoice_prefix_for(name),
+    )
+    if business_id:
+        business.id = business_id
+    session.add(business)
+    await session.flush()
+    return business, await issue_api_key(session, business.id, mode)
+
+
+async def issue_api_key(session: AsyncSession, business_id: str, mode: ApiKeyMode) -> str:
+    plaintext, row = new_api_key(business_id, mode)
+    session.add(row)
+    await session.flush()
+    return plaintext

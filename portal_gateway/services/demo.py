@@ -1,0 +1,427 @@
+"""The demo world of `portal-gateway demo seed`: deterministic, and safe to run twice.
+
+Four businesses in four currencies (two-, zero- and three-decimal), three plans
+in a collection each, one-time products with license keys, and one demo email
+that is a customer of three of them with subscriptions in every interesting
+state and a year of invoices and payments; other customers around it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal_gateway.core import clock
+from portal_gateway.core.ids import normalize_email, seeded_id
+from portal_gateway.models import (
+    Business,
+    CustomerAccount,
+    Invoice,
+    InvoiceLine,
+    LicenseKey,
+    Payment,
+    PaymentMethod,
+    Product,
+    ProductCollection,
+    Purchase,
+    Subscription,
+)
+from portal_gateway.models.enums import (
+    ApiKeyMode,
+    BillingInterval,
+    CardBrand,
+    InvoiceStatus,
+    LicenseKeyStatus,
+    PaymentStatus,
+    ProductType,
+    PurchaseStatus,
+    SubscriptionStatus,
+)
+from portal_gateway.services.businesses import create_business, issue_api_key
+from portal_gateway.services.invoices import allocate_invoice_number, line_tax
+
+DEMO_EMAIL = "dana.demo@example.com"
+MONTH = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class BusinessSpec:
+    slug: str
+    name: str
+    currency: str
+    tax_rate_bps: int
+    prefix: str
+    plans: tuple[tuple[str, int], ...]
+    one_time: tuple[str, int] | None
+    demo_states: tuple[str, ...]  # the demo customer's subscriptions, by plan index and state
+    locale: str = "en"
+
+
+BUSINESSES = (
+    BusinessSpec(
+        "acme", "Acme Cloud", "USD", 0, "ACME",
+        (("Starter", 900), ("Pro", 2900), ("Business", 9900)),
+        ("Acme CLI Pro (lifetime licence)", 4900),
+        ("1:ACTIVE", "0:CANCELLED"),
+    ),
+    BusinessSpec(
+        "berliner", "Berliner Design Studio", "EUR", 1900, "BDS",
+        (("Basic", 500), ("Plus", 1200), ("Team", 3000)),
+        None,
+        ("1:ON_HOLD",),
+        locale="de",
+    ),
+    BusinessSpec(
+        "kyoto", "Kyoto Games", "JPY", 1000, "KYOTO",
+        (("Casual", 500), ("Gamer", 1200), ("Pro Gamer", 3000)),
+        ("Lantern Quest (PC licence)", 4800),
+        ("2:CANCEL_AT_PERIOD_END",),
+    ),
+    BusinessSpec(
+        "gulf", "Gulf Analytics", "KWD", 0, "GULF",
+        (("Analyst", 1500), ("Team", 4250), ("Enterprise", 9750)),
+        None,
+        (),
+    ),
+)  # fmt: skip
+
+OTHER_CUSTOMERS = ("sam.other", "lee.smith", "ana.garcia")
+CARDS = ((CardBrand.VISA, "4242"), (CardBrand.MASTERCARD, "4444"), (CardBrand.AMEX, "0005"))
+
+
+@dataclass
+class SeededBusiness:
+    id: str
+    name: str
+    api_key: str
+
+
+@dataclass
+class SeedResult:
+    demo_email: str
+    businesses: list[SeededBusiness] = field(default_factory=list)
+    created: bool = False
+
+
+async def seed(session: AsyncSession, mode: ApiKeyMode = ApiKeyMode.TEST) -> SeedResult:
+    """Create the demo world unless it exists; in both cases mint a fresh API key per business."""
+    result = SeedResult(DEMO_EMAIL)
+    now = clock.now().replace(microsecond=0)
+    for spec in BUSINESSES:
+        business_id = seeded_id("business", spec.slug)
+        business = await session.get(Business, business_id)
+        if business is None:
+            business, key = await create_business(
+                session,
+                spec.name,
+                mode,
+                business_id=business_id,
+                support_email=f"support@{spec.slug}.example",
+                website_url=f"https://{spec.slug}.example",
+                tax_rate_bps=spec.tax_rate_bps,
+                invoice_prefix=spec.prefix,
+            )
+            await _populate(session, business, spec, now)
+            result.created = True
+        else:
+            key = await issue_api_key(session, business.id, mode)
+        result.businesses.append(SeededBusiness(business.id, business.name, key))
+    return result
+
+
+async def demo_account(session: AsyncSession, business_id: str) -> CustomerAccount | None:
+    return await session.scalar(
+        select(CustomerAccount).where(
+            CustomerAccount.business_id == business_id,
+            CustomerAccount.email_normalized == normalize_email(DEMO_EMAIL),
+        )
+    )
+
+
+class _World:
+    """Writes one business's rows with ids derived from their place in the demo."""
+
+    def __init__(self, session: AsyncSession, business: Business, spec: BusinessSpec) -> None:
+        self.session = session
+        self.business = business
+        self.spec = spec
+
+    def id(self, *parts: object) -> str:
+        return seeded_id(self.spec.slug, *(str(part) for part in parts))
+
+    async def invoice(
+        self,
+        account: CustomerAccount,
+        product: Product,
+        subscription: Subscription | None,
+        issued_at: datetime,
+        period: tuple[datetime, datetime] | None,
+        method: PaymentMethod,
+        *,
+        paid: bool = True,
+        quantity: int = 1,
+    ) -> Invoice:
+        sequence, number = await allocate_invoice_number(self.session, self.business.id, issued_at)
+        amount = product.price_minor * quantity
+        tax = line_tax(amount, self.business.tax_rate_bps) if product.taxable else 0
+        invoice = Invoice(
+            id=self.id("invoice", sequence),
+            business_id=self.business.id,
+            account_id=account.id,
+            subscription_id=subscription.id if subscription else None,
+            number=number,
+            sequence=sequence,
+            status=InvoiceStatus.PAID if paid else InvoiceStatus.OPEN,
+            issued_at=issued_at,
+            currency=product.currency,
+            subtotal_minor=amount,
+            tax_minor=tax,
+            total_minor=amount + tax,
+            billing_name=account.name,
+            billing_email=account.email,
+            billing_address_line1=account.address_line1,
+            billing_address_city=account.address_city,
+            billing_address_postal_code=account.address_postal_code,
+            billing_address_country=account.address_country,
+            created_at=issued_at,
+        )
+        line = InvoiceLine(
+            id=self.id("line", sequence),
+            invoice_id=invoice.id,
+            business_id=self.business.id,
+            position=0,
+            description=product.name,
+            quantity=quantity,
+            unit_amount_minor=product.price_minor,
+            amount_minor=amount,
+            tax_minor=tax,
+            period_start=period[0] if period else None,
+            period_end=period[1] if period else None,
+        )
+        payment = Payment(
+            id=self.id("payment", sequence),
+            business_id=self.business.id,
+            account_id=account.id,
+            subscription_id=subscription.id if subscription else None,
+            invoice_id=invoice.id,
+            payment_method_id=method.id,
+            amount_minor=amount + tax,
+            currency=product.currency,
+            status=PaymentStatus.SUCCEEDED if paid else PaymentStatus.FAILED,
+            purpose="renewal" if subscription else "purchase",
+            processor_ref=f"ch_demo_{sequence}",
+            failure_code=None if paid else "insufficient_funds",
+            failure_message=None if paid else "The card has insufficient funds.",
+            created_at=issued_at,
+        )
+        self.session.add_all([invoice, line])
+        await self.session.flush()
+        self.session.add(payment)
+        await self.session.flush()
+        return invoice
+
+
+async def _populate(
+    session: AsyncSession, business: Business, spec: BusinessSpec, now: datetime
+) -> None:
+    world = _World(session, business, spec)
+    collection = ProductCollection(
+        id=world.id("collection"), business_id=business.id, name=f"{spec.name} plans",
+        created_at=now - 400 * timedelta(days=1),
+    )  # fmt: skip
+    session.add(collection)
+    await session.flush()
+    plans = [
+        Product(
+            id=world.id("plan", index),
+            business_id=business.id,
+            collection_id=collection.id,
+            name=name,
+            description=f"{name} plan, billed monthly.",
+            type=ProductType.SUBSCRIPTION,
+            price_minor=price,
+            currency=spec.currency,
+            billing_interval=BillingInterval.MONTH,
+            taxable=spec.tax_rate_bps > 0,
+            position=index,
+            created_at=now - 400 * timedelta(days=1),
+        )
+        for index, (name, price) in enumerate(spec.plans)
+    ]
+    session.add_all(plans)
+    one_time = None
+    if spec.one_time:
+        one_time = Product(
+            id=world.id("one-time"),
+            business_id=business.id,
+            name=spec.one_time[0],
+            description="A one-time purchase with a license key.",
+            type=ProductType.ONE_TIME,
+            price_minor=spec.one_time[1],
+            currency=spec.currency,
+            taxable=spec.tax_rate_bps > 0,
+            license_activations_limit=3,
+            created_at=now - 400 * timedelta(days=1),
+        )
+        session.add(one_time)
+    await session.flush()
+
+    people = [(DEMO_EMAIL, "Dana Demo", spec.demo_states)] if spec.demo_states else []
+    people += [
+        (f"{local}@example.com", local.replace(".", " ").title(), ("0:ACTIVE",))
+        for local in OTHER_CUSTOMERS
+    ]
+    for person_index, (email, name, states) in enumerate(people):
+        account = CustomerAccount(
+            id=world.id("account", email),
+            business_id=business.id,
+            # The demo email is stored as typed at one business, to show normalization.
+            email=email.title() if spec.slug == "kyoto" and email == DEMO_EMAIL else email,
+            email_normalized=normalize_email(email),
+            name=name,
+            phone="+14155550100" if email == DEMO_EMAIL else None,
+            address_line1="1 Demo Street",
+            address_city="Springfield",
+            address_postal_code="12345",
+            address_country="US",
+            locale=spec.locale,
+            created_at=now - timedelta(days=380 - person_index),
+        )
+        session.add(account)
+        await session.flush()
+        brand, last4 = CARDS[person_index % len(CARDS)]
+        method = PaymentMethod(
+            id=world.id("card", email),
+            business_id=business.id,
+            account_id=account.id,
+            processor_ref=f"pm_demo_{spec.slug}_{person_index}",
+            brand=brand,
+            last4=last4,
+            exp_month=12,
+            exp_year=now.year + 3,
+            created_at=account.created_at,
+        )
+        session.add(method)
+        await session.flush()
+        for sub_index, state in enumerate(states):
+            plan_index, status = state.split(":")
+            await _subscription(
+                world, account, plans[int(plan_index)], method, status, now, sub_index
+            )
+        if one_time is not None and person_index < 2:
+            await _one_time_purchase(
+                world, account, one_time, method, now - 100 * timedelta(days=1)
+            )
+
+
+async def _subscription(
+    world: _World,
+    account: CustomerAccount,
+    plan: Product,
+    method: PaymentMethod,
+    state: str,
+    now: datetime,
+    index: int,
+) -> None:
+    months = 12 if index == 0 else 5
+    started = now - months * MONTH - timedelta(days=3)
+    status = SubscriptionStatus.ACTIVE
+    period_start = now - timedelta(days=3)
+    cancelled_at = None
+    if state == "CANCELLED":
+        status = SubscriptionStatus.CANCELLED
+        months -= 2
+        cancelled_at = started + months * MONTH + timedelta(days=5)
+        period_start = started + (months - 1) * MONTH
+    elif state == "ON_HOLD":
+        status = SubscriptionStatus.ON_HOLD
+    subscription = Subscription(
+        id=world.id("subscription", account.id, index),
+        business_id=world.business.id,
+        account_id=account.id,
+        product_id=plan.id,
+        status=status,
+        quantity=1,
+        unit_price_minor=plan.price_minor,
+        currency=plan.currency,
+        billing_interval=BillingInterval.MONTH,
+        current_period_start=period_start,
+        current_period_end=period_start + MONTH,
+        cancel_at_period_end=state == "CANCEL_AT_PERIOD_END",
+        cancelled_at=cancelled_at,
+        cancellation_reason="Switching tools" if cancelled_at else None,
+        payment_method_id=method.id,
+        dues_minor=0,
+        created_at=started,
+    )
+    world.session.add(subscription)
+    await world.session.flush()
+    first_invoice = None
+    for month in range(months + (0 if state == "CANCELLED" else 1)):
+        start = started + month * MONTH
+        last = month == months
+        paid = not (last and state == "ON_HOLD")
+        invoice = await world.invoice(
+            account, plan, subscription, start, (start, start + MONTH), method, paid=paid
+        )
+        if not paid:
+            subscription.dues_minor = invoice.total_minor
+            subscription.last_decline_code = "insufficient_funds"
+        first_invoice = first_invoice or invoice
+    assert first_invoice is not None
+    world.session.add(
+        Purchase(
+            id=world.id("purchase", subscription.id),
+            business_id=world.business.id,
+            account_id=account.id,
+            product_id=plan.id,
+            subscription_id=subscription.id,
+            invoice_id=first_invoice.id,
+            quantity=1,
+            total_minor=first_invoice.total_minor,
+            currency=plan.currency,
+            status=PurchaseStatus.PAID,
+            purchased_at=started,
+            created_at=started,
+        )
+    )
+    await world.session.flush()
+
+
+async def _one_time_purchase(
+    world: _World, account: CustomerAccount, product: Product, method: PaymentMethod, when: datetime
+) -> None:
+    invoice = await world.invoice(account, product, None, when, None, method)
+    purchase = Purchase(
+        id=world.id("purchase", account.id, product.id),
+        business_id=world.business.id,
+        account_id=account.id,
+        product_id=product.id,
+        invoice_id=invoice.id,
+        quantity=1,
+        total_minor=invoice.total_minor,
+        currency=product.currency,
+        status=PurchaseStatus.PAID,
+        purchased_at=when,
+        created_at=when,
+    )
+    world.session.add(purchase)
+    await world.session.flush()
+    world.session.add(
+        LicenseKey(
+            id=world.id("license", purchase.id),
+            business_id=world.business.id,
+            account_id=account.id,
+            product_id=product.id,
+            purchase_id=purchase.id,
+            key=f"{world.spec.prefix}-{world.id('key', purchase.id)[:16].upper()}",
+            status=LicenseKeyStatus.ACTIVE,
+            activations_limit=product.license_activations_limit,
+            activations_used=1,
+            created_at=when,
+        )
+    )
+    await world.session.flush()

@@ -1,0 +1,109 @@
+"""Fixtures: each database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from PORTAL_TEST_DATABASE_URL (default: the local server).
+Under CI=true it is mandatory and a missing server fails the run; elsewhere
+its half of the suite is skipped when the server cannot be reached.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from portal_gateway.app import create_app
+from portal_gateway.config import Settings
+from portal_gateway.core import clock
+from portal_gateway.db import Database
+from portal_gateway.migrations.runner import upgrade_async
+from tests.factories import World
+
+PUBLIC_URL = "http://portal.test"
+DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+async def _create_pg_database(admin_url: str) -> str:
+    url = make_url(admin_url)
+    name = f"portal_test_{uuid.uuid4().hex[:10]}"
+    connection = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        database=url.database or "postgres", timeout=5,
+    )  # fmt: skip
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+async def _drop_pg_database(admin_url: str, test_url: str) -> None:
+    url = make_url(admin_url)
+    connection = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        database=url.database or "postgres",
+    )  # fmt: skip
+    try:
+        name = make_url(test_url).database
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def _postgres_or_skip(admin_url: str) -> str:
+    try:
+        return await _create_pg_database(admin_url)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        if IN_CI:
+            pytest.fail(f"CI=true needs PostgreSQL at {admin_url}: {error!r}", pytrace=False)
+        pytest.skip(f"PostgreSQL not reachable ({error!r}); set PORTAL_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+async def db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Database]:
+    """A migrated database of each kind, shared by the session; tests make their own rows."""
+    admin_url = os.environ.get("PORTAL_TEST_DATABASE_URL", DEFAULT_PG)
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("sqlite") / "portal.db"
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        url = await _postgres_or_skip(admin_url)
+    await upgrade_async(url)
+    database = Database(url, pool_size=5)
+    yield database
+    await database.dispose()
+    if request.param == "postgresql":
+        await _drop_pg_database(admin_url, url)
+
+
+@pytest.fixture
+def settings(db: Database) -> Settings:
+    return Settings(mode="test", database_url=db.url, public_url=PUBLIC_URL)
+
+
+@pytest.fixture
+async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, db)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as http:
+        yield http
+
+
+@pytest.fixture
+async def world(db: Database, client: httpx.AsyncClient) -> World:
+    return World(db, client)
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock() -> Iterator[None]:
+    clock.reset()
+    yield
+    clock.reset()

@@ -1,0 +1,187 @@
+"""GraphQL over HTTP as the spec says, and the limits every query is held to."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from portal_gateway.app import create_app
+from portal_gateway.config import Settings
+from portal_gateway.db import Database
+from tests.conftest import PUBLIC_URL
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+async def test_post_json_query_is_answered_as_json(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ viewer { id } }"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"data": {"viewer": None}}
+
+
+async def test_graphql_response_media_type_when_accepted(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql", json={"query": "{ viewer { id } }"}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+
+
+async def test_parse_error_is_400_without_data_for_graphql_response(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/graphql", json={"query": "{ viewer { id "}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+
+
+async def test_validation_error_reaches_the_client_with_its_message(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/graphql", json={"query": "{ viewer { emial } }"}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert "emial" in error["message"]
+    assert "Did you mean" in error["message"]  # suggestions are on in test mode
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_validation_error_is_200_for_legacy_json_clients(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ nope }"})
+    assert response.status_code == 200
+    assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_get_runs_queries(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", params={"query": "{ viewer { id } }"})
+    assert response.status_code == 200
+    assert response.json() == {"data": {"viewer": None}}
+
+
+async def test_mutation_over_get_is_405(client: httpx.AsyncClient) -> None:
+    query = 'mutation { signIn(input: {token: "x"}) { __typename } }'
+    response = await client.get("/graphql", params={"query": query})
+    assert response.status_code == 405
+
+
+async def test_form_posts_cannot_run_operations(client: httpx.AsyncClient) -> None:
+    """Browsers' simple cross-site requests carry cookies; they must not run anything."""
+    response = await client.post(
+        "/graphql",
+        content='{"query": "mutation { signOut { ok } }"}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert response.status_code == 400
+
+
+async def test_batching_is_off(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql", json=[{"query": "{ viewer { id } }"}, {"query": "{ viewer { id } }"}]
+    )
+    assert response.status_code == 400
+
+
+async def test_graphiql_served_to_browsers_in_test_mode(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_live_mode_hides_graphiql_introspection_and_suggestions(db: Database) -> None:
+    settings = Settings(
+        mode="live",
+        database_url=db.url,
+        public_url="https://portal.example",
+        secret_key="s" * 40,
+        jwt_keys='{"k1": "' + "k" * 40 + '"}',
+    )
+    app = create_app(settings, db)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://portal.example"
+    ) as live:
+        page = await live.get("/graphql", headers={"Accept": "text/html"})
+        assert page.status_code == 404
+        introspection = await live.post(
+            "/graphql", json={"query": "{ __schema { types { name } } }"}
+        )
+        assert "data" not in introspection.json() or not introspection.json().get("data")
+        assert introspection.json()["errors"]
+        typo = await live.post("/graphql", json={"query": "{ viewer { emial } }"})
+        assert "Did you mean" not in typo.json()["errors"][0]["message"]
+
+
+def _nested() -> str:
+    """13 levels: viewer > subscriptions > edges > node > account > business > customers ..."""
+    inner = "id"
+    for field in ["customers", "edges", "node", "business"] * 2 + ["account", "node", "edges"]:
+        inner = f"{field} {{ {inner} }}"
+    return "{ viewer { subscriptions { " + inner + " } } }"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param(_nested(), id="depth"),
+        pytest.param(
+            "{ " + " ".join(f"a{i}: viewer {{ id }}" for i in range(16)) + " }", id="aliases"
+        ),
+        pytest.param("{ viewer { " + "id " * 2001 + "} }", id="tokens"),
+        pytest.param(
+            "{ viewer { " + " ".join(f"f{i}: id @include(if: true)" for i in range(11)) + " } }",
+            id="directives",
+        ),
+    ],
+)
+async def test_query_limits(client: httpx.AsyncClient, query: str) -> None:
+    response = await client.post("/graphql", json={"query": query})
+    body = response.json()
+    assert "errors" in body, body
+    assert "QUERY_TOO_COMPLEX" in {error["extensions"]["code"] for error in body["errors"]}
+    assert body.get("data") is None
+
+
+async def test_queries_just_under_the_limits_run(client: httpx.AsyncClient) -> None:
+    aliases = "{ " + " ".join(f"a{i}: viewer {{ id }}" for i in range(15)) + " }"
+    response = await client.post("/graphql", json={"query": aliases})
+    assert "errors" not in response.json()
+
+
+async def test_unexpected_errors_are_masked(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from portal_gateway.resolvers import viewer as viewer_resolvers
+
+    async def broken(ctx: object) -> None:
+        raise RuntimeError("secret detail: sk_live_leak")
+
+    monkeypatch.setattr(viewer_resolvers, "viewer", broken)
+    response = await client.post("/graphql", json={"query": "{ viewer { id } }"})
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "secret" not in response.text
+    assert "secret detail" in caplog.text  # the detail is in the log only
+
+
+async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready"}
+
+
+async def test_readiness_fails_without_database(settings: Settings) -> None:
+    broken = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    app = create_app(settings, broken)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL
+    ) as http:
+        response = await http.get("/readyz")
+    await broken.dispose()
+    assert response.status_code == 503
