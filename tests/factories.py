@@ -52,7 +52,7 @@ def unique_email(label: str = "customer") -> str:
 
 
 @dataclass
-class TestBusiness:
+class Merchant:
     id: str
     name: str
     api_key: str
@@ -75,7 +75,7 @@ class World:
 
     async def business(
         self, name: str | None = None, *, tax_rate_bps: int = 0, allow_updates: bool = True
-    ) -> TestBusiness:
+    ) -> Merchant:
         async with self.db.transaction() as session:
             row, key = await create_business(
                 session,
@@ -84,7 +84,7 @@ class World:
                 tax_rate_bps=tax_rate_bps,
             )
             row.allow_subscription_updates = allow_updates
-        return TestBusiness(row.id, row.name, key)
+        return Merchant(row.id, row.name, key)
 
     async def add(self, *rows: Any) -> None:
         async with self.db.transaction() as session:
@@ -93,7 +93,7 @@ class World:
                 await session.flush()
 
     async def account(
-        self, business: TestBusiness, email: str, name: str = "Pat Customer", **fields: Any
+        self, business: Merchant, email: str, name: str = "Pat Customer", **fields: Any
     ) -> CustomerAccount:
         row = CustomerAccount(
             business_id=business.id,
@@ -106,14 +106,14 @@ class World:
         await self.add(row)
         return row
 
-    async def collection(self, business: TestBusiness, name: str = "Plans") -> ProductCollection:
+    async def collection(self, business: Merchant, name: str = "Plans") -> ProductCollection:
         row = ProductCollection(business_id=business.id, name=name)
         await self.add(row)
         return row
 
     async def product(
         self,
-        business: TestBusiness,
+        business: Merchant,
         price: int,
         currency: str = "USD",
         *,
@@ -300,7 +300,7 @@ class World:
         return body
 
     async def portal_link(
-        self, business: TestBusiness, account: CustomerAccount, **input: Any
+        self, business: Merchant, account: CustomerAccount, **input: Any
     ) -> dict[str, Any]:
         body = await self.gql(
             """mutation($input: CreatePortalSessionInput!) {
@@ -336,9 +336,7 @@ class World:
         result: dict[str, Any] = body["data"]["signIn"]
         return result
 
-    async def session_for(
-        self, business: TestBusiness, account: CustomerAccount, **input: Any
-    ) -> str:
+    async def session_for(self, business: Merchant, account: CustomerAccount, **input: Any) -> str:
         """An access token of a BUSINESS-scope portal session, made as a merchant would."""
         link = await self.portal_link(business, account, **input)
         assert link["__typename"] == "PortalLink", link

@@ -1,0 +1,104 @@
+"""The command line: migrate, create a business, seed the demo (twice, without duplicates)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "portal_gateway.cli", *args],
+        env={"PORTAL_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    db = tmp_path_factory.mktemp("cli") / "demo.db"
+    _cli("db", "upgrade", db=db)
+    first = json.loads(_cli("demo", "seed", "--json", db=db).stdout)
+    return db, first
+
+
+def test_seed_json_names_the_demo_email_and_a_key_per_business(
+    seeded: tuple[Path, dict[str, object]],
+) -> None:
+    _, first = seeded
+    assert first["demoEmail"] == "dana.demo@example.com"
+    businesses = first["businesses"]
+    assert isinstance(businesses, list)
+    assert len(businesses) >= 4
+    assert all(b["apiKey"].startswith("sk_test_") and b["id"] and b["name"] for b in businesses)
+
+
+def test_seeding_twice_adds_keys_not_data(seeded: tuple[Path, dict[str, object]]) -> None:
+    import sqlite3
+
+    db, first = seeded
+    counts_before = _counts(sqlite3.connect(db))
+    second = json.loads(_cli("demo", "seed", "--json", db=db).stdout)
+    counts_after = _counts(sqlite3.connect(db))
+    assert [b["id"] for b in second["businesses"]] == [b["id"] for b in first["businesses"]]  # type: ignore[union-attr]
+    assert [b["apiKey"] for b in second["businesses"]] != [b["apiKey"] for b in first["businesses"]]  # type: ignore[union-attr]
+    assert {k: v for k, v in counts_after.items() if k != "api_keys"} == {
+        k: v for k, v in counts_before.items() if k != "api_keys"
+    }
+    assert counts_after["api_keys"] == counts_before["api_keys"] + 4
+
+
+def _counts(connection: object) -> dict[str, int]:
+    import sqlite3
+
+    assert isinstance(connection, sqlite3.Connection)
+    tables = [
+        "businesses",
+        "customer_accounts",
+        "subscriptions",
+        "invoices",
+        "payments",
+        "api_keys",
+    ]
+    return {t: connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+def test_demo_covers_currencies_states_and_three_businesses(
+    seeded: tuple[Path, dict[str, object]],
+) -> None:
+    import sqlite3
+
+    db, _ = seeded
+    connection = sqlite3.connect(db)
+    currencies = {row[0] for row in connection.execute("SELECT DISTINCT currency FROM products")}
+    assert {"USD", "EUR", "JPY", "KWD"} <= currencies
+    demo = "dana.demo@example.com"
+    businesses = connection.execute(
+        "SELECT count(DISTINCT business_id) FROM customer_accounts WHERE email_normalized = ?",
+        (demo,),
+    ).fetchone()[0]
+    assert businesses >= 3
+    states = connection.execute(
+        "SELECT s.status, s.cancel_at_period_end, s.dues_minor FROM subscriptions s "
+        "JOIN customer_accounts a ON a.id = s.account_id WHERE a.email_normalized = ?",
+        (demo,),
+    ).fetchall()
+    assert {"ACTIVE", "ON_HOLD", "CANCELLED"} <= {state for state, _, _ in states}
+    assert any(cancel for _, cancel, _ in states)
+    assert all(dues > 0 for state, _, dues in states if state == "ON_HOLD")
+    assert connection.execute("SELECT count(*) FROM license_keys").fetchone()[0] > 0
+
+
+def test_business_create_prints_a_key_once(tmp_path: Path) -> None:
+    db = tmp_path / "b.db"
+    _cli("db", "upgrade", db=db)
+    out = _cli("business", "create", "--name", "New Shop", db=db).stdout
+    assert "New Shop" in out
+    assert "sk_test_" in out

@@ -1,0 +1,407 @@
+"""Ways in: merchant API keys, portal links from createPortalSession, signIn, signOut."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+import httpx
+import pytest
+from joserfc import jwt
+from joserfc.jwk import OctKey
+from sqlalchemy import select
+
+from portal_gateway.config import Settings
+from portal_gateway.core import clock
+from portal_gateway.db import Database
+from portal_gateway.models import AuditEvent, LinkToken
+from tests.factories import World, gid, token_of, unique_email
+
+CURRENT_BUSINESS = "{ currentBusiness { id name } }"
+VIEWER = "{ viewer { email scope business { name } } }"
+
+
+async def _refused(client: httpx.AsyncClient, credential: str, query: str = VIEWER) -> str:
+    response = await client.post(
+        "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {credential}"}
+    )
+    assert response.status_code == 401
+    assert "data" not in response.json()
+    code: str = response.json()["errors"][0]["extensions"]["code"]
+    return code
+
+
+# ---- merchant API keys ----
+
+
+async def test_api_key_reads_its_business(world: World) -> None:
+    business = await world.business("Key Co")
+    body = await world.gql(CURRENT_BUSINESS, token=business.api_key)
+    assert body["data"]["currentBusiness"] == {"id": business.gid, "name": "Key Co"}
+
+
+async def test_without_credentials_current_business_is_null(world: World) -> None:
+    assert (await world.gql(CURRENT_BUSINESS))["data"]["currentBusiness"] is None
+
+
+@pytest.mark.parametrize(
+    "credential",
+    ["sk_test_forged0000000000000000000000000000000", "sk_test_", "not-a-jwt", "a.b.c"],
+)
+async def test_unknown_credentials_are_refused(client: httpx.AsyncClient, credential: str) -> None:
+    assert await _refused(client, credential, CURRENT_BUSINESS) == "UNAUTHENTICATED"
+
+
+async def test_malformed_authorization_header_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql", json={"query": VIEWER}, headers={"Authorization": "Basic abc"}
+    )
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_test_key_is_refused_in_live_mode(world: World, db: Database) -> None:
+    from portal_gateway.app import create_app
+
+    business = await world.business()
+    live = Settings(
+        mode="live",
+        database_url=db.url,
+        public_url="https://portal.example",
+        secret_key="s" * 40,
+        jwt_keys='{"k1": "' + "k" * 40 + '"}',
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(live, db)), base_url="https://portal.example"
+    ) as client:
+        assert await _refused(client, business.api_key, CURRENT_BUSINESS) == "UNAUTHENTICATED"
+
+
+async def test_customers_are_listed_only_for_the_own_business(world: World) -> None:
+    business = await world.business()
+    other = await world.business()
+    email = unique_email("Mixed.Case")
+    await world.account(business, email, "Ann")
+    await world.account(other, email, "Ann elsewhere")
+    query = """query($email: String) { currentBusiness { customers(email: $email) {
+                 totalCount edges { node { email name business { id } } } } } }"""
+    body = await world.gql(query, {"email": f"  {email.upper()} "}, token=business.api_key)
+    customers = body["data"]["currentBusiness"]["customers"]
+    assert customers["totalCount"] == 1
+    assert customers["edges"][0]["node"] == {
+        "email": email,  # as given, while the match is on the normalized form
+        "name": "Ann",
+        "business": {"id": business.gid},
+    }
+    # Another business's node answers null for customers.
+    query = """query($id: ID!) {
+                 node(id: $id) { ... on Business { name customers { totalCount } } } }"""
+    body = await world.gql(query, {"id": other.gid}, token=business.api_key)
+    assert body["data"]["node"] is None
+
+
+async def test_merchant_reads_own_objects_by_node_and_not_others(world: World) -> None:
+    business = await world.business()
+    other = await world.business()
+    mine = await world.account(business, unique_email())
+    theirs = await world.account(other, unique_email())
+    query = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    ids = [gid("CustomerAccount", mine.id), gid("CustomerAccount", theirs.id), other.gid]
+    body = await world.gql(query, {"ids": ids}, token=business.api_key)
+    assert body["data"]["nodes"] == [{"id": ids[0]}, None, None]
+
+
+async def test_merchant_key_is_forbidden_on_customer_mutations(world: World) -> None:
+    business = await world.business()
+    body = await world.gql(
+        "mutation { signOut { ok } }", token=business.api_key, expect_errors=True
+    )
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["data"] is None
+
+
+async def test_anonymous_cannot_create_portal_sessions(world: World) -> None:
+    query = 'mutation { createPortalSession(input: {customerId: "x"}) { __typename } }'
+    body = await world.gql(query, expect_errors=True)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+# ---- createPortalSession ----
+
+
+async def test_portal_link_for_another_business_customer_is_not_found(world: World) -> None:
+    business = await world.business()
+    other = await world.business()
+    stranger = await world.account(other, unique_email())
+    link = await world.portal_link(business, stranger)
+    assert link["__typename"] == "NotFoundError"
+    assert link["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("input", "field"),
+    [
+        ({"returnUrl": "ftp://shop.example/"}, "returnUrl"),
+        ({"returnUrl": "/relative"}, "returnUrl"),
+        ({"expiresIn": 59}, "expiresIn"),
+        ({"expiresIn": 86401}, "expiresIn"),
+    ],
+)
+async def test_bad_portal_link_input_names_the_field_and_changes_nothing(
+    world: World, db: Database, input: dict[str, object], field: str
+) -> None:
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    link = await world.portal_link(business, account, **input)
+    assert link["__typename"] == "InvalidInputError"
+    assert link["field"] == field
+    async with db.read_sessions() as session:
+        tokens = await session.scalars(select(LinkToken).where(LinkToken.account_id == account.id))
+        assert tokens.all() == []
+        events = (
+            await session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.business_id == business.id,
+                    AuditEvent.action == "createPortalSession",
+                )
+            )
+        ).all()
+    assert [event.result for event in events] == ["INVALID_INPUT"]
+
+
+async def test_flow_subscription_must_be_the_customers(world: World) -> None:
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    other_account = await world.account(business, unique_email())
+    plan = await world.product(business, 1000)
+    theirs = await world.subscription(other_account, plan)
+    link = await world.portal_link(
+        business,
+        account,
+        flow={"type": "SUBSCRIPTION_CANCEL", "subscriptionId": gid("Subscription", theirs.id)},
+    )
+    assert link["__typename"] == "InvalidInputError"
+    assert link["field"] == "flow.subscriptionId"
+
+
+async def test_link_expiry_follows_expires_in(world: World) -> None:
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    before = clock.now()
+    link = await world.portal_link(business, account, expiresIn=600)
+    from datetime import datetime
+
+    expires = datetime.fromisoformat(link["expiresAt"])
+    assert timedelta(seconds=599) <= expires - before <= timedelta(seconds=601)
+    assert link["url"].startswith("http://portal.test/portal/link?token=")
+
+
+# ---- signIn ----
+
+
+async def test_sign_in_gives_a_business_session_with_flow_and_return_url(world: World) -> None:
+    business = await world.business("Flow Co")
+    email = unique_email()
+    account = await world.account(business, email)
+    plan = await world.product(business, 1000)
+    subscription = await world.subscription(account, plan)
+    link = await world.portal_link(
+        business,
+        account,
+        returnUrl="https://shop.example/account",
+        flow={
+            "type": "PAYMENT_METHOD_UPDATE",
+            "subscriptionId": gid("Subscription", subscription.id),
+        },
+    )
+    signed_in = await world.sign_in(token_of(link["url"]))
+    assert signed_in["__typename"] == "SignInSuccess"
+    assert signed_in["scope"] == "BUSINESS"
+    assert signed_in["business"] == {"name": "Flow Co"}
+    assert signed_in["viewer"] == {"email": email}
+    assert signed_in["returnUrl"] == "https://shop.example/account"
+    assert signed_in["flow"] == {
+        "type": "PAYMENT_METHOD_UPDATE",
+        "subscription": {"id": gid("Subscription", subscription.id)},
+    }
+    viewer = await world.gql(VIEWER, token=signed_in["accessToken"])
+    assert viewer["data"]["viewer"] == {
+        "email": email,
+        "scope": "BUSINESS",
+        "business": {"name": "Flow Co"},
+    }
+
+
+async def test_sign_in_sets_an_http_only_lax_cookie(world: World) -> None:
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    link = await world.portal_link(business, account)
+    response = await world.client.post(
+        "/graphql",
+        json={
+            "query": "mutation($t: String!) { signIn(input: {token: $t}) { __typename } }",
+            "variables": {"t": token_of(link["url"])},
+        },
+    )
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("portal_session=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # test mode over http; live mode adds it
+    # The cookie alone is a session: the client keeps it.
+    body = (await world.client.post("/graphql", json={"query": VIEWER})).json()
+    assert body["data"]["viewer"]["scope"] == "BUSINESS"
+
+
+async def test_a_token_signs_in_once(world: World) -> None:
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    token = token_of((await world.portal_link(business, account))["url"])
+    assert (await world.sign_in(token))["__typename"] == "SignInSuccess"
+    again = await world.sign_in(token)
+    assert again == {
+        "__typename": "InvalidTokenError",
+        "code": "TOKEN_USED",
+        "message": again["message"],
+    }
+
+
+async def test_an_expired_link_is_refused(world: World) -> None:
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    token = token_of((await world.portal_link(business, account, expiresIn=60))["url"])
+    clock.advance(timedelta(seconds=61))
+    assert (await world.sign_in(token))["code"] == "TOKEN_EXPIRED"
+
+
+async def test_an_unknown_token_is_invalid(world: World) -> None:
+    assert (await world.sign_in("made-up-token"))["code"] == "TOKEN_INVALID"
+
+
+def _forge(claims: dict[str, object], key: str, kid: str = "dev") -> str:
+    return jwt.encode({"alg": "HS256", "kid": kid}, claims, OctKey.import_key(key))
+
+
+async def _session_claims(world: World) -> tuple[str, dict[str, object]]:
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    token = await world.session_for(business, account)
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return token, claims
+
+
+async def test_forged_access_tokens_are_refused(world: World, settings: Settings) -> None:
+    token, claims = await _session_claims(world)
+    secret = settings.secret_key
+    header, payload, signature = token.split(".")
+    none_header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
+    edited = dict(claims, sub="someone-else")
+    edited_payload = base64.urlsafe_b64encode(json.dumps(edited).encode()).rstrip(b"=").decode()
+    forgeries = {
+        "alg none": f"{none_header}.{payload}.",
+        "wrong key": _forge(claims, "x" * 40),
+        "unknown kid": _forge(claims, secret, kid="other"),
+        "edited claims": f"{header}.{edited_payload}.{signature}",
+        "expired": _forge(dict(claims, exp=int(clock.now().timestamp()) - 1), secret),
+        "no exp": _forge({k: v for k, v in claims.items() if k != "exp"}, secret),
+        "malformed": "eyJhbGciOiJIUzI1NiJ9.not-base64!.sig",
+    }
+    for name, forged in forgeries.items():
+        assert await _refused(world.client, forged) == "UNAUTHENTICATED", name
+    # The genuine one still works.
+    assert (await world.gql(VIEWER, token=token))["data"]["viewer"] is not None
+
+
+async def test_access_token_expires_with_the_session(world: World) -> None:
+    token, _ = await _session_claims(world)
+    clock.advance(timedelta(hours=12, seconds=1))
+    assert await _refused(world.client, token) == "UNAUTHENTICATED"
+
+
+async def test_sign_out_revokes_the_session_at_once(world: World) -> None:
+    token, _ = await _session_claims(world)
+    body = await world.gql("mutation { signOut { ok } }", token=token)
+    assert body["data"]["signOut"] == {"ok": True}
+    assert await _refused(world.client, token) == "UNAUTHENTICATED"
+
+
+async def test_mutations_leave_an_audit_trail(world: World, db: Database) -> None:
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    token = await world.session_for(business, account)
+    await world.gql("mutation { signOut { ok } }", token=token)
+    async with db.read_sessions() as session:
+        events = (
+            await session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.business_id == business.id)
+                .order_by(AuditEvent.created_at)
+            )
+        ).all()
+    assert [(e.action, e.principal_type, e.result) for e in events] == [
+        ("createPortalSession", "merchant", "ok"),
+        ("signOut", "portal_session", "ok"),
+    ]
+    assert events[0].client_address == "203.0.113.7"
+
+
+# ---- the link page ----
+
+
+async def test_link_page_shows_business_and_email_and_consumes_nothing(world: World) -> None:
+    business = await world.business("Page & Co")
+    email = unique_email()
+    account = await world.account(business, email)
+    url = (await world.portal_link(business, account))["url"]
+    for _ in range(2):  # a mail scanner's prefetch, then the person
+        page = await world.client.get(url)
+        assert page.status_code == 200
+        assert "Continue to <strong>Page &amp; Co</strong>" in page.text
+        assert email in page.text
+        assert page.headers["referrer-policy"] == "no-referrer"
+    assert (await world.sign_in(token_of(url)))["__typename"] == "SignInSuccess"
+    assert (await world.client.get(url)).status_code == 404
+
+
+async def test_link_page_post_needs_this_services_origin(world: World) -> None:
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    url = (await world.portal_link(business, account))["url"]
+    token = token_of(url)
+    for headers in ({}, {"Origin": "https://evil.example"}):
+        response = await world.client.post("/portal/link", data={"token": token}, headers=headers)
+        assert response.status_code == 403
+    # Still unused:
+    assert (await world.sign_in(token))["__typename"] == "SignInSuccess"
+
+
+async def test_link_page_post_signs_in_and_redirects(world: World) -> None:
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    url = (await world.portal_link(business, account, returnUrl="https://shop.example/done"))["url"]
+    response = await world.client.post(
+        "/portal/link", data={"token": token_of(url)}, headers={"Origin": "http://portal.test"}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "https://shop.example/done"
+    assert "portal_session=" in response.headers["set-cookie"]
+    viewer = (await world.client.post("/graphql", json={"query": VIEWER})).json()
+    assert viewer["data"]["viewer"]["scope"] == "BUSINESS"
+    # Used now: a second POST is refused.
+    again = await world.client.post(
+        "/portal/link", data={"token": token_of(url)}, headers={"Origin": "http://portal.test"}
+    )
+    assert again.status_code == 404
+
+
+async def test_link_page_without_return_url_lands_in_graphiql(world: World) -> None:
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    url = (await world.portal_link(business, account))["url"]
+    response = await world.client.post(
+        "/portal/link", data={"token": token_of(url)}, headers={"Origin": "http://portal.test"}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/graphql"

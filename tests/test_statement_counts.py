@@ -1,0 +1,75 @@
+"""The dashboard costs the same number of SQL statements for a small and a large account."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from portal_gateway.db import Database
+from portal_gateway.models.enums import ProductType, SubscriptionStatus
+from tests.factories import World, unique_email
+
+DASHBOARD = (Path(__file__).resolve().parents[1] / "bench" / "dashboard.graphql").read_text()
+
+
+@contextmanager
+def counting_statements(db: Database) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    # On PostgreSQL the read engine is a view of the same engine and shares its events.
+    engines = [db.engine.sync_engine] + ([db.read_engine.sync_engine] if db.is_sqlite else [])
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", note)
+
+
+async def _dashboard_statements(world: World, subscriptions: int, invoices: int) -> int:
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    plans = await world.collection(business)
+    small = await world.product(business, 1000, collection=plans)
+    await world.product(business, 3000, collection=plans)
+    tool = await world.product(business, 500, type=ProductType.ONE_TIME)
+    card = await world.card(account)
+    rows = [
+        world.subscription_row(
+            account,
+            small,
+            SubscriptionStatus.ACTIVE if n % 2 else SubscriptionStatus.ON_HOLD,
+            payment_method=card,
+        )
+        for n in range(subscriptions)
+    ]
+    await world.add(*rows)
+    await world.invoices(account, invoices, subscription=rows[0], payment_method=card)
+    for _ in range(2):
+        await world.purchase(account, tool)
+    token = await world.session_for(business, account)
+    with counting_statements(world.db) as statements:
+        body = await world.gql(DASHBOARD, token=token)
+    viewer = body["data"]["viewer"]
+    assert viewer["subscriptions"]["totalCount"] == subscriptions
+    assert viewer["invoices"]["totalCount"] == invoices
+    assert len(viewer["invoices"]["edges"]) == min(invoices, 100)
+    active = [e for e in viewer["subscriptions"]["edges"] if e["node"]["status"] == "ACTIVE"]
+    assert active[0]["node"]["planChangeOptions"][0]["direction"] == "UPGRADE"
+    return len(statements)
+
+
+async def test_dashboard_statements_do_not_grow_with_the_account(world: World) -> None:
+    small = await _dashboard_statements(world, subscriptions=2, invoices=10)
+    large = await _dashboard_statements(world, subscriptions=50, invoices=1000)
+    assert small == large
+    # One to authenticate, one per list and count, one per kind of related row.
+    assert small <= 25, small
