@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -109,6 +110,15 @@ def _access_error(request: Request, error: AccessError) -> Response:
     )
 
 
+def tune_garbage_collector() -> None:
+    """A dashboard request makes ~100k short-lived objects; with the default thresholds
+    the cyclic collector ran so often that it took 45% of a request (bench/dashboard.py:
+    155 ms a request; freezing what start-up made and collecting less often: 99 ms)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+
+
 async def healthz(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -135,6 +145,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tune_garbage_collector()
         yield
         if db is None:  # we made it, we close it
             await database.dispose()

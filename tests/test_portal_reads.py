@@ -6,8 +6,9 @@ import logging
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from portal_gateway.models import CustomerAccount
+from portal_gateway.models import CustomerAccount, LicenseKey, Payment
 from portal_gateway.models.enums import ProductType, SubscriptionStatus
 from tests.factories import Merchant, World, gid, token_of, unique_email
 
@@ -266,6 +267,10 @@ async def _everything_of(
     subscription = await world.subscription(account, plan, payment_method=card)
     (invoice,) = await world.invoices(account, 1, subscription=subscription, payment_method=card)
     purchase = await world.purchase(account, tool)
+    async with world.db.read_sessions() as session:
+        payment = await session.scalar(select(Payment).where(Payment.invoice_id == invoice.id))
+        key = await session.scalar(select(LicenseKey).where(LicenseKey.purchase_id == purchase.id))
+    assert payment is not None and key is not None
     return account, {
         "Business": business.gid,
         "CustomerAccount": gid("CustomerAccount", account.id),
@@ -275,6 +280,8 @@ async def _everything_of(
         "Invoice": gid("Invoice", invoice.id),
         "PaymentMethod": gid("PaymentMethod", card.id),
         "Purchase": gid("Purchase", purchase.id),
+        "Payment": gid("Payment", payment.id),
+        "LicenseKey": gid("LicenseKey", key.id),
     }
 
 

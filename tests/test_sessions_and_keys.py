@@ -47,7 +47,13 @@ async def test_without_credentials_current_business_is_null(world: World) -> Non
 
 @pytest.mark.parametrize(
     "credential",
-    ["sk_test_forged0000000000000000000000000000000", "sk_test_", "not-a-jwt", "a.b.c"],
+    [
+        "sk_test_forged0000000000000000000000000000000",
+        "sk_live_forged0000000000000000000000000000000",  # the other mode's kind of key
+        "sk_test_",
+        "not-a-jwt",
+        "a.b.c",
+    ],
 )
 async def test_unknown_credentials_are_refused(client: httpx.AsyncClient, credential: str) -> None:
     assert await _refused(client, credential, CURRENT_BUSINESS) == "UNAUTHENTICATED"
@@ -405,3 +411,95 @@ async def test_link_page_without_return_url_lands_in_graphiql(world: World) -> N
     )
     assert response.status_code == 303
     assert response.headers["location"] == "/graphql"
+
+
+async def test_customers_connection_pages(world: World) -> None:
+    business = await world.business()
+    emails = [unique_email() for _ in range(5)]
+    for email in emails:
+        await world.account(business, email)
+    query = """query($after: String) { currentBusiness { customers(first: 2, after: $after) {
+                 totalCount pageInfo { hasNextPage endCursor } edges { node { email } } } } }"""
+    seen: list[str] = []
+    after = None
+    while True:
+        body = await world.gql(query, {"after": after}, token=business.api_key)
+        page = body["data"]["currentBusiness"]["customers"]
+        assert page["totalCount"] == 5
+        seen += [edge["node"]["email"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == list(reversed(emails))
+
+
+async def test_cors_allows_only_configured_origins(db: Database) -> None:
+    from portal_gateway.app import create_app
+
+    settings = Settings(
+        mode="test", database_url=db.url, public_url="http://portal.test",
+        cors_origins="https://app.example",  # type: ignore[arg-type]
+    )  # fmt: skip
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(settings, db)), base_url="http://portal.test"
+    ) as client:
+        preflight = {"Access-Control-Request-Method": "POST",
+                     "Access-Control-Request-Headers": "content-type,authorization"}  # fmt: skip
+        allowed = await client.options(
+            "/graphql", headers={"Origin": "https://app.example", **preflight}
+        )
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+        assert allowed.headers["access-control-allow-credentials"] == "true"
+        refused = await client.options(
+            "/graphql", headers={"Origin": "https://evil.example", **preflight}
+        )
+        assert "access-control-allow-origin" not in refused.headers
+
+
+async def test_live_mode_cookie_is_secure(world: World, db: Database) -> None:
+    from portal_gateway.app import create_app
+
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    token = token_of((await world.portal_link(business, account))["url"])
+    live = Settings(
+        mode="live", database_url=db.url, public_url="https://portal.example",
+        secret_key="s" * 40, jwt_keys='{"k1": "' + "k" * 40 + '"}',
+    )  # fmt: skip
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(live, db)), base_url="https://portal.example"
+    ) as client:
+        response = await client.post(
+            "/graphql",
+            json={
+                "query": "mutation($t: String!) { signIn(input: {token: $t}) { __typename } }",
+                "variables": {"t": token},
+            },
+        )
+    assert response.json()["data"]["signIn"]["__typename"] == "SignInSuccess"
+    assert "Secure" in response.headers["set-cookie"]
+
+
+async def test_links_point_to_the_front_end_when_configured(world: World, db: Database) -> None:
+    from portal_gateway.app import create_app
+
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    settings = Settings(
+        mode="test", database_url=db.url, public_url="http://portal.test",
+        frontend_url="https://billing.example/",
+    )  # fmt: skip
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(settings, db)), base_url="http://portal.test"
+    ) as client:
+        response = await client.post(
+            "/graphql",
+            json={
+                "query": """mutation($c: ID!) { createPortalSession(input: {customerId: $c}) {
+                              ... on PortalLink { url } } }""",
+                "variables": {"c": gid("CustomerAccount", account.id)},
+            },
+            headers={"Authorization": f"Bearer {business.api_key}"},
+        )
+    url = response.json()["data"]["createPortalSession"]["url"]
+    assert url.startswith("https://billing.example/portal/link?token=")
