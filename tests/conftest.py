@@ -17,12 +17,11 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from portal_gateway.app import create_app
 from portal_gateway.config import Settings
 from portal_gateway.core import clock
 from portal_gateway.db import Database
 from portal_gateway.migrations.runner import upgrade_async
-from tests.factories import World
+from tests.factories import World, app_client
 
 PUBLIC_URL = "http://portal.test"
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -90,10 +89,19 @@ def settings(db: Database) -> Settings:
 
 
 @pytest.fixture
+def live_settings(db: Database) -> Settings:
+    return Settings(
+        mode="live",
+        database_url=db.url,
+        public_url="https://portal.example",
+        secret_key="s" * 40,
+        jwt_keys='{"k1": "' + "k" * 40 + '"}',
+    )
+
+
+@pytest.fixture
 async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, db)
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as http:
+    async with app_client(settings, db) as http:
         yield http
 
 

@@ -7,12 +7,16 @@ sessions through createPortalSession and signIn, as a merchant would.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
+from portal_gateway.app import create_app
+from portal_gateway.config import Settings
 from portal_gateway.core import clock
 from portal_gateway.core.ids import encode_global_id, normalize_email
 from portal_gateway.db import Database
@@ -344,6 +348,14 @@ class World:
         assert signed_in["__typename"] == "SignInSuccess", signed_in
         access_token: str = signed_in["accessToken"]
         return access_token
+
+
+@asynccontextmanager
+async def app_client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app with other settings than the default test ones."""
+    transport = httpx.ASGITransport(app=create_app(settings, db), client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url=settings.public_url) as client:
+        yield client
 
 
 def token_of(url: str) -> str:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from portal_gateway.app import create_app
 from portal_gateway.config import Settings
 from portal_gateway.db import Database
-from tests.conftest import PUBLIC_URL
+from tests.factories import app_client
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -94,18 +93,10 @@ async def test_graphiql_served_to_browsers_in_test_mode(client: httpx.AsyncClien
     assert "graphiql" in response.text.lower()
 
 
-async def test_live_mode_hides_graphiql_introspection_and_suggestions(db: Database) -> None:
-    settings = Settings(
-        mode="live",
-        database_url=db.url,
-        public_url="https://portal.example",
-        secret_key="s" * 40,
-        jwt_keys='{"k1": "' + "k" * 40 + '"}',
-    )
-    app = create_app(settings, db)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="https://portal.example"
-    ) as live:
+async def test_live_mode_hides_graphiql_introspection_and_suggestions(
+    db: Database, live_settings: Settings
+) -> None:
+    async with app_client(live_settings, db) as live:
         page = await live.get("/graphql", headers={"Accept": "text/html"})
         assert page.status_code == 404
         introspection = await live.post(
@@ -178,10 +169,7 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
 
 async def test_readiness_fails_without_database(settings: Settings) -> None:
     broken = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
-    app = create_app(settings, broken)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL
-    ) as http:
+    async with app_client(settings, broken) as http:
         response = await http.get("/readyz")
     await broken.dispose()
     assert response.status_code == 503

@@ -16,7 +16,7 @@ from portal_gateway.config import Settings
 from portal_gateway.core import clock
 from portal_gateway.db import Database
 from portal_gateway.models import AuditEvent, LinkToken
-from tests.factories import World, gid, token_of, unique_email
+from tests.factories import World, app_client, gid, token_of, unique_email
 
 CURRENT_BUSINESS = "{ currentBusiness { id name } }"
 VIEWER = "{ viewer { email scope business { name } } }"
@@ -67,20 +67,11 @@ async def test_malformed_authorization_header_is_refused(client: httpx.AsyncClie
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_test_key_is_refused_in_live_mode(world: World, db: Database) -> None:
-    from portal_gateway.app import create_app
-
+async def test_test_key_is_refused_in_live_mode(
+    world: World, db: Database, live_settings: Settings
+) -> None:
     business = await world.business()
-    live = Settings(
-        mode="live",
-        database_url=db.url,
-        public_url="https://portal.example",
-        secret_key="s" * 40,
-        jwt_keys='{"k1": "' + "k" * 40 + '"}',
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(live, db)), base_url="https://portal.example"
-    ) as client:
+    async with app_client(live_settings, db) as client:
         assert await _refused(client, business.api_key, CURRENT_BUSINESS) == "UNAUTHENTICATED"
 
 
@@ -434,15 +425,11 @@ async def test_customers_connection_pages(world: World) -> None:
 
 
 async def test_cors_allows_only_configured_origins(db: Database) -> None:
-    from portal_gateway.app import create_app
-
     settings = Settings(
         mode="test", database_url=db.url, public_url="http://portal.test",
         cors_origins="https://app.example",  # type: ignore[arg-type]
     )  # fmt: skip
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(settings, db)), base_url="http://portal.test"
-    ) as client:
+    async with app_client(settings, db) as client:
         preflight = {"Access-Control-Request-Method": "POST",
                      "Access-Control-Request-Headers": "content-type,authorization"}  # fmt: skip
         allowed = await client.options(
@@ -456,19 +443,13 @@ async def test_cors_allows_only_configured_origins(db: Database) -> None:
         assert "access-control-allow-origin" not in refused.headers
 
 
-async def test_live_mode_cookie_is_secure(world: World, db: Database) -> None:
-    from portal_gateway.app import create_app
-
+async def test_live_mode_cookie_is_secure(
+    world: World, db: Database, live_settings: Settings
+) -> None:
     business = await world.business()
     account = await world.account(business, unique_email())
     token = token_of((await world.portal_link(business, account))["url"])
-    live = Settings(
-        mode="live", database_url=db.url, public_url="https://portal.example",
-        secret_key="s" * 40, jwt_keys='{"k1": "' + "k" * 40 + '"}',
-    )  # fmt: skip
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(live, db)), base_url="https://portal.example"
-    ) as client:
+    async with app_client(live_settings, db) as client:
         response = await client.post(
             "/graphql",
             json={
@@ -481,17 +462,13 @@ async def test_live_mode_cookie_is_secure(world: World, db: Database) -> None:
 
 
 async def test_links_point_to_the_front_end_when_configured(world: World, db: Database) -> None:
-    from portal_gateway.app import create_app
-
     business = await world.business()
     account = await world.account(business, unique_email())
     settings = Settings(
         mode="test", database_url=db.url, public_url="http://portal.test",
         frontend_url="https://billing.example/",
     )  # fmt: skip
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(settings, db)), base_url="http://portal.test"
-    ) as client:
+    async with app_client(settings, db) as client:
         response = await client.post(
             "/graphql",
             json={
