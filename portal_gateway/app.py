@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -17,15 +18,20 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal_gateway import sign_in_page
 from portal_gateway.auth.access_tokens import AccessTokens
 from portal_gateway.auth.authenticate import authenticate, bearer_credential, client_address
+from portal_gateway.auth.rate_limits import RateLimits
 from portal_gateway.config import Settings
 from portal_gateway.core.errors import AccessError
 from portal_gateway.db import Database
 from portal_gateway.graphql_http import GRAPHQL_RESPONSE, PortalGraphQL, accepts_graphql_response
 from portal_gateway.link_page import redeem, show, signed_in
 from portal_gateway.models.enums import ApiKeyMode
+from portal_gateway.notifications.backends import backend_from_settings
+from portal_gateway.notifications.dispatcher import Dispatcher
 from portal_gateway.schema import build_schema
+from portal_gateway.services import sign_in
 
 access_log = logging.getLogger("portal_gateway.access")
 
@@ -138,17 +144,27 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or Settings()
     database = db or Database.from_settings(settings)
     tokens = AccessTokens(settings.signing_keys)
+    rate_limits = RateLimits(settings)
     schema = build_schema(
         introspection=settings.introspection_enabled, field_suggestions=not settings.is_live
     )
-    view = PortalGraphQL(schema, settings, database, tokens)
+    view = PortalGraphQL(schema, settings, database, tokens, rate_limits)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tune_garbage_collector()
-        yield
-        if db is None:  # we made it, we close it
-            await database.dispose()
+        # Every process delivers the outbox; claims keep them from sending a message twice.
+        delivery = asyncio.create_task(
+            dispatcher_for(settings, database).run_forever(settings.outbox_poll_seconds)
+        )
+        try:
+            yield
+        finally:
+            delivery.cancel()
+            with suppress(asyncio.CancelledError):
+                await delivery
+            if db is None:  # we made it, we close it
+                await database.dispose()
 
     app = Starlette(
         routes=[
@@ -156,6 +172,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Route("/portal/link", show, methods=["GET"]),
             Route("/portal/link", redeem, methods=["POST"]),
             Route("/portal/signed-in", signed_in, methods=["GET"]),
+            Route("/portal/login", sign_in_page.show, methods=["GET"]),
+            Route("/portal/login", sign_in_page.submit, methods=["POST"]),
+            Route("/portal/login/{key}", sign_in_page.show, methods=["GET"]),
+            Route("/portal/login/{key}", sign_in_page.submit, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
@@ -175,4 +195,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = database
     app.state.tokens = tokens
+    app.state.rate_limits = rate_limits
     return app
+
+
+def dispatcher_for(settings: Settings, db: Database) -> Dispatcher:
+    """The outbox dispatcher with this service's composers and configured backend."""
+    return Dispatcher(
+        db,
+        backend_from_settings(settings),
+        sign_in.composers(settings.link_base_url),
+        sender=settings.email_from,
+    )

@@ -9,13 +9,18 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy import select
+
+from portal_gateway.app import dispatcher_for
 from portal_gateway.auth.api_keys import authenticate_api_key
+from portal_gateway.auth.principal import MerchantPrincipal
 from portal_gateway.config import Settings
-from portal_gateway.core.ids import encode_global_id
+from portal_gateway.core.ids import decode_global_id, encode_global_id, normalize_email
 from portal_gateway.db import Database
 from portal_gateway.migrations.runner import upgrade
+from portal_gateway.models import CustomerAccount
 from portal_gateway.models.enums import ApiKeyMode
-from portal_gateway.services import demo, portal_sessions
+from portal_gateway.services import audit, demo, portal_sessions
 from portal_gateway.services.businesses import create_business
 
 
@@ -39,6 +44,17 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--tax-rate-bps", type=int, default=0, help="tax in basis points")
     create.add_argument("--support-email")
     create.add_argument("--website-url")
+
+    outbox = commands.add_parser("outbox", help="email delivery").add_subparsers(
+        dest="outbox", required=True
+    )
+    outbox.add_parser("drain", help="deliver every due message now, then exit")
+
+    invite = commands.add_parser(
+        "invite", help="print a business's static link and a new one-time link for a customer"
+    )
+    invite.add_argument("--business", required=True, help="the business's id (global or raw)")
+    invite.add_argument("--email", required=True, help="the customer's email at that business")
 
     demo_cmd = commands.add_parser("demo", help="demo data").add_subparsers(
         dest="demo", required=True
@@ -66,7 +82,66 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(asyncio.run(_create_business(settings, args)))
     elif args.command == "demo":
         asyncio.run(_seed(settings, as_json=args.json, announce=args.announce))
+    elif args.command == "outbox":
+        print(f"delivered {asyncio.run(_drain(settings))} messages")
+    elif args.command == "invite":
+        return asyncio.run(_invite(settings, args.business, args.email))
     return 0
+
+
+async def _drain(settings: Settings) -> int:
+    db = Database.from_settings(settings)
+    try:
+        return await dispatcher_for(settings, db).drain()
+    finally:
+        await db.dispose()
+
+
+async def _invite(settings: Settings, business: str, email: str) -> int:
+    decoded = decode_global_id(business)
+    business_id = decoded[1] if decoded and decoded[0] == "Business" else business
+    db = Database.from_settings(settings)
+    try:
+        async with db.transaction() as session:
+            account = await session.scalar(
+                select(CustomerAccount).where(
+                    CustomerAccount.business_id == business_id,
+                    CustomerAccount.email_normalized == normalize_email(email),
+                )
+            )
+            if account is None:
+                print(f"no customer {email} at business {business}", file=sys.stderr)
+                return 1
+            # The operator acts for the business, as its API key would.
+            principal = MerchantPrincipal(business_id=business_id, api_key_id="cli")
+            link = await portal_sessions.create_dynamic_link(
+                session,
+                principal,
+                account_id=account.id,
+                base_url=settings.link_base_url,
+                live=settings.is_live,
+            )
+            await audit.record(
+                session, principal, "invite", result="ok",
+                target_type="CustomerAccount", target_id=account.id,
+            )  # fmt: skip
+    finally:
+        await db.dispose()
+    static = portal_sessions.static_portal_url(
+        settings.link_base_url, business_id, live=settings.is_live
+    )
+    print(f"static link (never expires; the customer enters their email): {static}")
+    print(f"one-time link for {account.email} (valid until {link.expires_at:%Y-%m-%d %H:%M} UTC):")
+    print(f"  {link.url}")
+    return 0
+
+
+def _where_mail_goes(settings: Settings) -> str:
+    if settings.email_backend == "console":
+        return "printed in this terminal"
+    if settings.email_backend == "file":
+        return f"written to {settings.email_dir}"
+    return f"sent through {settings.smtp_host}"
 
 
 def _redacted(url: str) -> str:
@@ -155,6 +230,9 @@ async def _announce(settings: Settings, db: Database, result: demo.SeedResult) -
             base_url=settings.link_base_url,
             live=settings.is_live,
         )
+    static = portal_sessions.static_portal_url(
+        settings.link_base_url, first.id, live=settings.is_live
+    )
     out = sys.stdout
     out.write(
         "\n"
@@ -164,7 +242,11 @@ async def _announce(settings: Settings, db: Database, result: demo.SeedResult) -
         " -H 'Content-Type: application/json' -d '{\"query\":\"{currentBusiness{name}}\"}'\n"
         f"Demo customer:         {result.demo_email}\n"
         f"One-time sign-in link into {first.name}'s portal as the demo customer "
-        f"(valid 24 h, opens GraphiQL signed in):\n  {link.url}\n\n"
+        f"(valid 24 h, opens GraphiQL signed in):\n  {link.url}\n"
+        f"Unified portal (every business of the demo customer): open "
+        f"{settings.public_url}/portal/login, enter {result.demo_email}; the email with the "
+        f"link is {_where_mail_goes(settings)}.\n"
+        f"{first.name}'s static sign-in link: {static}\n\n"
     )
     out.flush()
 

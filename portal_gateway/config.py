@@ -34,6 +34,24 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     log_level: str = "INFO"
 
+    # Email: console (default; refused in live mode), file (one .eml per message) or smtp.
+    email_backend: Literal["console", "file", "smtp"] = "console"
+    email_dir: str = "./outbox"
+    email_from: str = "Billing Portal <no-reply@portal.example>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+
+    # Rate limits ("N/second|minute|hour|day"); counters in Redis when redis_url is set,
+    # so that every process shares one budget.
+    redis_url: str | None = None
+    sign_in_link_limit_per_email: str = "5/hour"
+    sign_in_link_limit_per_client: str = "30/hour"
+    sign_in_limit_per_client: str = "60/hour"
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -55,6 +73,8 @@ class Settings(BaseSettings):
                 raise ValueError("live mode needs PORTAL_JWT_KEYS")
             if not self.public_url.startswith("https://"):
                 raise ValueError("live mode needs an https PORTAL_PUBLIC_URL")
+            if self.email_backend == "console":
+                raise ValueError("live mode needs PORTAL_EMAIL_BACKEND=smtp (or file)")
         self.signing_keys  # noqa: B018  (parse now: a bad key set fails at start-up)
         return self
 

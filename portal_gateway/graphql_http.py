@@ -20,6 +20,7 @@ from strawberry.types import ExecutionResult
 
 from portal_gateway.auth.access_tokens import AccessTokens
 from portal_gateway.auth.principal import Principal
+from portal_gateway.auth.rate_limits import RateLimits
 from portal_gateway.config import Settings
 from portal_gateway.db import Database
 from portal_gateway.resolvers.context import Context
@@ -54,11 +55,19 @@ def is_request_error(result: ExecutionResult) -> bool:
 
 
 class PortalGraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: Any, settings: Settings, db: Database, tokens: AccessTokens) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        settings: Settings,
+        db: Database,
+        tokens: AccessTokens,
+        rate_limits: RateLimits,
+    ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql_enabled else None)
         self.settings = settings
         self.db = db
         self.tokens = tokens
+        self.rate_limits = rate_limits
 
     async def get_sub_response(self, request: Request | Any) -> Response:
         sub_response = _SubResponse()
@@ -78,6 +87,7 @@ class PortalGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             db=self.db,
             access_tokens=self.tokens,
+            rate_limits=self.rate_limits,
             principal=principal,
             client_address=request.state.client_address,
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from html import escape
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -20,33 +19,13 @@ from portal_gateway.auth.authenticate import set_session_cookie
 from portal_gateway.auth.principal import ANONYMOUS
 from portal_gateway.core.errors import DomainError
 from portal_gateway.models import PortalSession
+from portal_gateway.pages import PAGE_HEADERS, page, refused, same_origin
 from portal_gateway.resolvers.unit_of_work import in_unit_of_work
 from portal_gateway.services import portal_sessions
 
-PAGE_HEADERS = {
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-}
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}}
-button{{font-size:1rem;padding:.6rem 1.2rem}}</style></head>
-<body><h1>{title}</h1>{body}</body></html>"""
-
-
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    html = _PAGE.format(title=escape(title), body=body)
-    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
-
 
 def _invalid() -> HTMLResponse:
-    return _page(
+    return page(
         "This link cannot be used",
         "<p>The sign-in link is not valid, has already been used, or has expired. "
         "Ask for a new one.</p>",
@@ -68,21 +47,12 @@ async def show(request: Request) -> Response:
         f'<form method="post"><input type="hidden" name="token" value="{escape(token)}">'
         '<button type="submit">Continue</button></form>'
     )
-    return _page("Sign in to your billing portal", body)
-
-
-def _same_origin(request: Request) -> bool:
-    own = urlsplit(request.app.state.settings.public_url)
-    origin = request.headers.get("origin")
-    if origin is None:
-        return False
-    theirs = urlsplit(origin)
-    return (theirs.scheme, theirs.netloc) == (own.scheme, own.netloc)
+    return page("Sign in to your billing portal", body)
 
 
 async def redeem(request: Request) -> Response:
-    if not _same_origin(request):
-        return _page("Request refused", "<p>Use the button on the sign-in page.</p>", status=403)
+    if not same_origin(request):
+        return refused()
     form = await request.form()
     token = str(form.get("token", ""))
     settings = request.app.state.settings
@@ -114,4 +84,4 @@ async def redeem(request: Request) -> Response:
 
 
 async def signed_in(_: Request) -> Response:
-    return _page("You are signed in", "<p>You can close this page.</p>")
+    return page("You are signed in", "<p>You can close this page.</p>")

@@ -89,13 +89,15 @@ def settings(db: Database) -> Settings:
 
 
 @pytest.fixture
-def live_settings(db: Database) -> Settings:
+def live_settings(db: Database, tmp_path: Path) -> Settings:
     return Settings(
         mode="live",
         database_url=db.url,
         public_url="https://portal.example",
         secret_key="s" * 40,
         jwt_keys='{"k1": "' + "k" * 40 + '"}',
+        email_backend="file",
+        email_dir=str(tmp_path / "mail"),
     )
 
 

@@ -67,3 +67,11 @@ class RequestInputError(AccessError):
 
     def __init__(self, message: str) -> None:
         super().__init__("BAD_USER_INPUT", message)
+
+
+class RateLimitedError(DomainError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"Too many attempts; try again in {retry_after_seconds} seconds.")
+        self.retry_after_seconds = retry_after_seconds

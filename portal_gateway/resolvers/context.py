@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from portal_gateway.auth.access_tokens import AccessTokens
 from portal_gateway.auth.principal import Principal
+from portal_gateway.auth.rate_limits import RateLimits
 from portal_gateway.config import Settings
 from portal_gateway.db import Database
 from portal_gateway.loaders import Loaders
@@ -22,6 +23,7 @@ class Context:
     settings: Settings
     db: Database
     access_tokens: AccessTokens
+    rate_limits: RateLimits
     principal: Principal
     client_address: str | None
     reader: Reader = field(init=False)

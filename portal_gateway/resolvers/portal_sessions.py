@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal_gateway.auth.authenticate import SESSION_COOKIE, set_session_cookie
 from portal_gateway.auth.principal import MerchantPrincipal, PortalPrincipal
 from portal_gateway.auth.sessions import principal_of
-from portal_gateway.core.errors import DomainError, InvalidInputError
+from portal_gateway.core.errors import DomainError, RateLimitedError
 from portal_gateway.models import PortalSession
 from portal_gateway.models.enums import PortalFlowType
 from portal_gateway.resolvers.context import Context
@@ -18,6 +18,7 @@ from portal_gateway.resolvers.global_ids import input_id
 from portal_gateway.resolvers.unit_of_work import run_mutation
 from portal_gateway.services import portal_sessions
 from portal_gateway.services.portal_sessions import IssuedLink
+from portal_gateway.services.sign_in import queue_portal_link_email
 
 
 @dataclass(frozen=True)
@@ -41,18 +42,10 @@ async def create_portal_session(
     assert isinstance(principal, MerchantPrincipal)  # the field's permission ensures it
 
     async def work(session: AsyncSession) -> IssuedLink:
-        if send_email:
-            # Emailing the link needs the outbox of the sign-in issue; until then say so
-            # instead of answering as if a mail had gone out.
-            raise InvalidInputError(
-                "Emailing portal links is not available yet; send the returned url yourself.",
-                field="sendEmail",
-                code="NOT_SUPPORTED",
-            )
         subscription_id = (
             input_id(flow_subscription_id, "Subscription") if flow_subscription_id else None
         )
-        return await portal_sessions.create_dynamic_link(
+        issued = await portal_sessions.create_dynamic_link(
             session,
             principal,
             account_id=input_id(customer_id, "CustomerAccount"),
@@ -63,6 +56,9 @@ async def create_portal_session(
             flow_type=flow_type,
             flow_subscription_id=subscription_id,
         )
+        if send_email:
+            await queue_portal_link_email(session, issued.link)
+        return issued
 
     return await run_mutation(
         ctx, "createPortalSession", work, target_type="CustomerAccount", target_id=customer_id
@@ -70,6 +66,9 @@ async def create_portal_session(
 
 
 async def sign_in(ctx: Context, token: str) -> SignedIn | DomainError:
+    limited = await ctx.rate_limits.hit_all(("sign_in:client", ctx.client_address))
+    if limited is not None:
+        return RateLimitedError(limited.retry_after_seconds)
     ttl = timedelta(seconds=ctx.settings.session_ttl_seconds)
 
     async def work(session: AsyncSession) -> PortalSession:

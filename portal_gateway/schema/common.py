@@ -197,4 +197,8 @@ def error_member(error: domain.DomainError) -> Any:
         return ConflictError(message=error.message, code=error.code)
     if isinstance(error, domain.InvalidTokenError):
         return InvalidTokenError(message=error.message, code=error.code)
+    if isinstance(error, domain.RateLimitedError):
+        return RateLimitedError(
+            message=error.message, code=error.code, retry_after_seconds=error.retry_after_seconds
+        )
     raise TypeError(f"no GraphQL error type for {type(error).__name__}")

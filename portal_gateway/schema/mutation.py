@@ -13,6 +13,7 @@ from portal_gateway.models.enums import (
     PortalScope,
 )
 from portal_gateway.resolvers import portal_sessions as session_resolvers
+from portal_gateway.resolvers import sign_in as sign_in_resolvers
 from portal_gateway.resolvers import viewer as viewer_resolvers
 from portal_gateway.resolvers.portal_sessions import SignedIn
 from portal_gateway.schema.common import (
@@ -61,6 +62,27 @@ class PortalLink:
 CreatePortalSessionResult = Annotated[
     PortalLink | NotFoundError | InvalidInputError,
     strawberry.union("CreatePortalSessionResult"),
+]
+
+
+@strawberry.input
+class RequestSignInLinkInput:
+    email: str
+    business_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The business of a static link: the session will be scoped to it. "
+        "Omit for the unified portal.",
+    )
+
+
+@strawberry.type
+class RequestSignInLinkPayload:
+    accepted: bool = strawberry.field(description="True for every well-formed email, known or not.")
+
+
+RequestSignInLinkResult = Annotated[
+    RequestSignInLinkPayload | InvalidInputError | RateLimitedError,
+    strawberry.union("RequestSignInLinkResult"),
 ]
 
 
@@ -135,6 +157,26 @@ class SignOutPayload:
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(
+        description="Public. Emails a one-time sign-in link valid 24 h if the email belongs "
+        "to a customer. Same answer either way."
+    )
+    async def request_sign_in_link(
+        self, info: Info, input: RequestSignInLinkInput
+    ) -> RequestSignInLinkResult:
+        ctx = info.context
+        outcome = await sign_in_resolvers.request_sign_in_link(
+            ctx.db,
+            ctx.rate_limits,
+            ctx.principal,
+            ctx.client_address,
+            email=input.email,
+            business_id=input.business_id,
+        )
+        if isinstance(outcome, DomainError):
+            return error_member(outcome)  # type: ignore[no-any-return]
+        return RequestSignInLinkPayload(accepted=outcome)
+
     @strawberry.mutation(
         description="Public. Exchanges a one-time token from a link for a portal session."
     )

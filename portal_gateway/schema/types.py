@@ -37,6 +37,7 @@ from portal_gateway.schema.common import (
     global_id,
     wrap_all,
 )
+from portal_gateway.services.portal_sessions import static_portal_url
 
 
 @strawberry.type
@@ -62,6 +63,14 @@ class Business(Node):
     @strawberry.field
     def website_url(self) -> str | None:
         return self.row.website_url
+
+    @strawberry.field(
+        description="The never-expiring link where a customer enters an email to get a "
+        "sign-in link for this business's portal."
+    )
+    def static_portal_url(self, info: Info) -> str:
+        settings = info.context.settings
+        return static_portal_url(settings.link_base_url, self.row.id, live=settings.is_live)
 
     @strawberry.field(
         description="Whether customers may upgrade or downgrade their plans in the portal."

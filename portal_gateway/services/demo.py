@@ -279,7 +279,9 @@ async def _populate(
             id=world.id("account", email),
             business_id=business.id,
             # The demo email is stored as typed at one business, to show normalization.
-            email=email.title() if spec.slug == "kyoto" and email == DEMO_EMAIL else email,
+            email="Dana.Demo@example.com"
+            if spec.slug == "kyoto" and email == DEMO_EMAIL
+            else email,
             email_normalized=normalize_email(email),
             name=name,
             phone="+14155550100" if email == DEMO_EMAIL else None,

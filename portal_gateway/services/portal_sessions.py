@@ -25,10 +25,27 @@ from portal_gateway.models.enums import LinkKind, PortalFlowType, PortalScope
 MAX_LINK_LIFETIME = timedelta(hours=24)
 MIN_LINK_SECONDS = 60
 LINK_PATH = "/portal/link"
+SIGN_IN_PATH = "/portal/login"
 
 
 def link_url(base_url: str, token: str) -> str:
     return f"{base_url}{LINK_PATH}?{urlencode({'token': token})}"
+
+
+def static_portal_key(business_id: str, *, live: bool) -> str:
+    """The business part of a static link; test-mode links say so and do not open in live."""
+    return business_id if live else f"test_{business_id}"
+
+
+def business_of_static_key(key: str, *, live: bool) -> str | None:
+    if live:
+        return None if key.startswith("test_") else key
+    return key.removeprefix("test_") if key.startswith("test_") else None
+
+
+def static_portal_url(base_url: str, business_id: str, *, live: bool) -> str:
+    """The never-expiring link where a customer asks for a sign-in link to one business."""
+    return f"{base_url}{SIGN_IN_PATH}/{static_portal_key(business_id, live=live)}"
 
 
 @dataclass(frozen=True)
@@ -87,17 +104,44 @@ async def create_dynamic_link(
             raise InvalidInputError(
                 "The flow's subscription is not one of this customer's.", "flow.subscriptionId"
             )
-    token = random_token()
-    expires_at = clock.now() + timedelta(seconds=seconds)
-    link = LinkToken(
-        token_hash=token_hash(token),
+    return await mint_link(
+        session,
+        base_url=base_url,
         kind=LinkKind.DYNAMIC,
-        scope=PortalScope.BUSINESS,
-        business_id=account.business_id,
-        account_id=account.id,
-        email_normalized=account.email_normalized,
+        account=account,
+        expires_at=clock.now() + timedelta(seconds=seconds),
         flow_type=flow_type,
         flow_subscription_id=flow_subscription_id if flow_type else None,
+        return_url=return_url,
+    )
+
+
+async def mint_link(
+    session: AsyncSession,
+    *,
+    base_url: str,
+    kind: LinkKind,
+    email_normalized: str | None = None,
+    account: CustomerAccount | None = None,
+    expires_at: datetime,
+    flow_type: PortalFlowType | None = None,
+    flow_subscription_id: str | None = None,
+    return_url: str | None = None,
+) -> IssuedLink:
+    """A new single-use link. With an account it opens that account only (BUSINESS scope);
+    without, every account of the email (UNIFIED), which only an emailed link may do."""
+    if account is None and kind is not LinkKind.EMAILED_UNIFIED:
+        raise ValueError("only a link emailed to the address may open a unified session")
+    token = random_token()
+    link = LinkToken(
+        token_hash=token_hash(token),
+        kind=kind,
+        scope=PortalScope.BUSINESS if account is not None else PortalScope.UNIFIED,
+        business_id=account.business_id if account is not None else None,
+        account_id=account.id if account is not None else None,
+        email_normalized=account.email_normalized if account is not None else email_normalized,
+        flow_type=flow_type,
+        flow_subscription_id=flow_subscription_id,
         return_url=return_url,
         expires_at=expires_at,
     )
