@@ -163,6 +163,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             delivery.cancel()
             with suppress(asyncio.CancelledError):
                 await delivery
+            await rate_limits.close()
             if db is None:  # we made it, we close it
                 await database.dispose()
 

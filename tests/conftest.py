@@ -21,7 +21,7 @@ from portal_gateway.config import Settings
 from portal_gateway.core import clock
 from portal_gateway.db import Database
 from portal_gateway.migrations.runner import upgrade_async
-from tests.factories import World, app_client
+from tests.factories import Mailbox, World, app_client
 
 PUBLIC_URL = "http://portal.test"
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -110,6 +110,29 @@ async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncC
 @pytest.fixture
 async def world(db: Database, client: httpx.AsyncClient) -> World:
     return World(db, client)
+
+
+@pytest.fixture
+def mailbox(db: Database, tmp_path: Path) -> Mailbox:
+    return Mailbox(db, tmp_path / "mail", PUBLIC_URL)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """Redis for the tests that need it: mandatory under CI=true, else skipped if absent."""
+    url = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        if IN_CI:
+            pytest.fail(f"CI=true needs Redis at {url}: {error!r}", pytrace=False)
+        pytest.skip(f"Redis not reachable ({error!r}); set PORTAL_TEST_REDIS_URL")
+    finally:
+        client.close()
+    return url
 
 
 @pytest.fixture(autouse=True)

@@ -6,11 +6,15 @@ sessions through createPortalSession and signIn, as a merchant would.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -43,8 +47,11 @@ from portal_gateway.models.enums import (
     PurchaseStatus,
     SubscriptionStatus,
 )
+from portal_gateway.notifications.backends import FileBackend
+from portal_gateway.notifications.dispatcher import Dispatcher
 from portal_gateway.services.businesses import create_business
 from portal_gateway.services.invoices import allocate_invoice_number
+from portal_gateway.services.sign_in import composers as sign_in_composers
 
 
 def gid(type_name: str, local_id: str) -> str:
@@ -351,12 +358,57 @@ class World:
 
 
 @asynccontextmanager
-async def app_client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+async def app_client(
+    settings: Settings, db: Database, client_address: str = "203.0.113.7"
+) -> AsyncIterator[httpx.AsyncClient]:
     """A client of an app with other settings than the default test ones."""
-    transport = httpx.ASGITransport(app=create_app(settings, db), client=("203.0.113.7", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url=settings.public_url) as client:
-        yield client
+    app = create_app(settings, db)
+    transport = httpx.ASGITransport(app=app, client=(client_address, 40000))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url=settings.public_url) as client:
+            yield client
+    finally:
+        await app.state.rate_limits.close()
 
 
 def token_of(url: str) -> str:
     return httpx.URL(url).params["token"]
+
+
+class Mailbox:
+    """The outbox delivered into a folder, as the file backend does, and read back."""
+
+    def __init__(self, db: Database, directory: Path, base_url: str) -> None:
+        self.directory = directory
+        self.dispatcher = Dispatcher(
+            db,
+            FileBackend(directory),
+            sign_in_composers(base_url),
+            sender="Billing Portal <no-reply@portal.test>",
+        )
+
+    async def deliver(self) -> int:
+        return await self.dispatcher.drain()
+
+    def messages(self, to: str | None = None) -> list[EmailMessage]:
+        found = []
+        for path in sorted(self.directory.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+            message = message_from_bytes(path.read_bytes(), policy=policy.default)
+            assert isinstance(message, EmailMessage)
+            if to is None or normalize_email(str(message["To"])) == normalize_email(to):
+                found.append(message)
+        return found
+
+    async def link_for(self, email: str) -> str:
+        """Deliver, then the link in the one message to `email`."""
+        await self.deliver()
+        (message,) = self.messages(to=email)
+        return link_in(message)
+
+
+def link_in(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    match = re.search(r"https?://\S+/portal/link\?token=[\w-]+", body.get_content())
+    assert match, body.get_content()
+    return match.group(0)

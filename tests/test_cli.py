@@ -102,3 +102,54 @@ def test_business_create_prints_a_key_once(tmp_path: Path) -> None:
     out = _cli("business", "create", "--name", "New Shop", db=db).stdout
     assert "New Shop" in out
     assert "sk_test_" in out
+
+
+def test_invite_prints_the_static_link_and_a_fresh_one_time_link(
+    seeded: tuple[Path, dict[str, object]],
+) -> None:
+    db, first = seeded
+    business = first["businesses"][0]  # type: ignore[index]
+    out = _cli("invite", "--business", business["id"], "--email", "DANA.demo@example.com", db=db)
+    lines = out.stdout
+    assert "/portal/login/test_" in lines
+    assert lines.count("/portal/link?token=") == 1
+    missing = subprocess.run(
+        [sys.executable, "-m", "portal_gateway.cli", "invite", "--business", business["id"],
+         "--email", "nobody@example.com"],
+        env={"PORTAL_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert missing.returncode == 1
+    assert "no customer" in missing.stderr
+
+
+def test_outbox_drain_delivers_to_the_configured_backend(
+    seeded: tuple[Path, dict[str, object]], tmp_path: Path
+) -> None:
+    import sqlite3
+    import uuid
+
+    db, _ = seeded
+    connection = sqlite3.connect(db)
+    connection.execute(
+        "INSERT INTO outbox_messages (id, channel, kind, recipient, message_id, payload, status, "
+        "attempts, next_attempt_at, created_at) VALUES (?, 'email', 'sign_in_request', ?, ?, ?, "
+        "'PENDING', 0, '2000-01-01 00:00:00', '2000-01-01 00:00:00')",
+        (
+            uuid.uuid4().hex,
+            "dana.demo@example.com",
+            f"<{uuid.uuid4().hex}@test>",
+            '{"email": "dana.demo@example.com", "business_id": null}',
+        ),
+    )
+    connection.commit()
+    mail = tmp_path / "mail"
+    out = subprocess.run(
+        [sys.executable, "-m", "portal_gateway.cli", "outbox", "drain"],
+        env={"PORTAL_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "PATH": "/usr/bin:/bin",
+             "PORTAL_EMAIL_BACKEND": "file", "PORTAL_EMAIL_DIR": str(mail)},
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert "delivered" in out.stdout
+    (eml,) = mail.glob("*.eml")
+    assert b"/portal/link?token=" in eml.read_bytes()

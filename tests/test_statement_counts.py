@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from portal_gateway.db import Database
 from portal_gateway.models.enums import ProductType, SubscriptionStatus
-from tests.factories import World, unique_email
+from tests.factories import Mailbox, World, token_of, unique_email
 
 DASHBOARD = (Path(__file__).resolve().parents[1] / "bench" / "dashboard.graphql").read_text()
 
@@ -73,3 +73,37 @@ async def test_dashboard_statements_do_not_grow_with_the_account(world: World) -
     assert small == large
     # One to authenticate, one per list and count, one per kind of related row.
     assert small <= 25, small
+
+
+async def _unified_dashboard_statements(world: World, mailbox: Mailbox, businesses: int) -> int:
+    email = unique_email("unified")
+    for _ in range(businesses):
+        business = await world.business()
+        account = await world.account(business, email)
+        plans = await world.collection(business)
+        plan = await world.product(business, 1000, collection=plans)
+        await world.product(business, 2000, collection=plans)
+        card = await world.card(account)
+        subscription = await world.subscription(account, plan, payment_method=card)
+        await world.invoices(account, 3, subscription=subscription, payment_method=card)
+        await world.purchase(account, await world.product(business, 500, type=ProductType.ONE_TIME))
+    await world.gql(
+        "mutation($e: String!) { requestSignInLink(input: {email: $e}) { __typename } }",
+        {"e": email},
+    )
+    signed_in = await world.sign_in(token_of(await mailbox.link_for(email)))
+    with counting_statements(world.db) as statements:
+        body = await world.gql(DASHBOARD, token=signed_in["accessToken"])
+    viewer = body["data"]["viewer"]
+    assert viewer["scope"] == "UNIFIED"
+    assert len(viewer["businesses"]) == businesses
+    assert viewer["invoices"]["totalCount"] == 3 * businesses
+    return len(statements)
+
+
+async def test_unified_dashboard_statements_do_not_grow_with_businesses(
+    world: World, mailbox: Mailbox
+) -> None:
+    two = await _unified_dashboard_statements(world, mailbox, 2)
+    twenty = await _unified_dashboard_statements(world, mailbox, 20)
+    assert two == twenty

@@ -14,6 +14,7 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from redis.asyncio import ConnectionPool
 
 from portal_gateway.config import Settings
 
@@ -26,9 +27,15 @@ class Limited:
 class RateLimits:
     def __init__(self, settings: Settings, *, namespace: str = "portal") -> None:
         self.storage: Storage
+        # Ours to close: `limits` has no close of its own.
+        self._pool: ConnectionPool | None = None
         if settings.redis_url:
-            uri = "async+" + settings.redis_url
-            storage = storage_from_string(uri, implementation="redispy")
+            self._pool = ConnectionPool.from_url(settings.redis_url)
+            storage = storage_from_string(
+                "async+" + settings.redis_url,
+                implementation="redispy",
+                connection_pool=self._pool,  # type: ignore[arg-type]  # passed to redis-py as is
+            )
             assert isinstance(storage, Storage)
             self.storage = storage
         else:
@@ -40,6 +47,10 @@ class RateLimits:
             "sign_in_link:client": parse(settings.sign_in_link_limit_per_client),
             "sign_in:client": parse(settings.sign_in_limit_per_client),
         }
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.disconnect()
 
     async def hit(self, rule: str, key: str) -> Limited | None:
         """Count one attempt; Limited (with when to retry) once the budget is spent."""
