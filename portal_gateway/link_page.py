@@ -20,6 +20,7 @@ from portal_gateway.auth.principal import ANONYMOUS
 from portal_gateway.core.errors import DomainError
 from portal_gateway.models import PortalSession
 from portal_gateway.pages import PAGE_HEADERS, page, refused, same_origin
+from portal_gateway.resolvers.portal_sessions import redeem as redeem_token
 from portal_gateway.resolvers.unit_of_work import in_unit_of_work
 from portal_gateway.services import portal_sessions
 
@@ -59,7 +60,9 @@ async def redeem(request: Request) -> Response:
     ttl = timedelta(seconds=settings.session_ttl_seconds)
 
     async def work(session: AsyncSession) -> PortalSession:
-        return await portal_sessions.redeem_link(session, token, ttl=ttl)
+        return await redeem_token(
+            session, request.app.state.rate_limits, request.state.client_address, token, ttl
+        )
 
     outcome = await in_unit_of_work(
         request.app.state.db,

@@ -480,3 +480,65 @@ async def test_links_point_to_the_front_end_when_configured(world: World, db: Da
         )
     url = response.json()["data"]["createPortalSession"]["url"]
     assert url.startswith("https://billing.example/portal/link?token=")
+
+
+async def test_signing_keys_rotate_without_signing_anyone_out(
+    world: World, db: Database, settings: Settings
+) -> None:
+    old_key, new_key = "o" * 40, "n" * 40
+
+    def with_keys(keys: dict[str, str]) -> Settings:
+        return Settings.model_validate({**settings.model_dump(), "jwt_keys": json.dumps(keys)})
+
+    before = with_keys({"old": old_key})
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    async with app_client(before, db) as client:
+        world.client = client
+        old_token = await world.session_for(business, account)
+    # The new key signs; the old one still verifies what it signed.
+    rotated = with_keys({"new": new_key, "old": old_key})
+    async with app_client(rotated, db) as client:
+        world.client = client
+        assert (await world.gql(VIEWER, token=old_token))["data"]["viewer"] is not None
+        new_token = await world.session_for(business, account)
+        assert json.loads(base64.urlsafe_b64decode(new_token.split(".")[0] + "=="))["kid"] == "new"
+    # Once the old key is dropped, its tokens stop working; the new ones go on.
+    dropped = with_keys({"new": new_key})
+    async with app_client(dropped, db) as client:
+        assert await _refused(client, old_token) == "UNAUTHENTICATED"
+        world.client = client
+        assert (await world.gql(VIEWER, token=new_token))["data"]["viewer"] is not None
+
+
+async def test_forwarded_addresses_count_only_from_trusted_proxies(
+    world: World, db: Database, settings: Settings
+) -> None:
+    async def audited_address(client: httpx.AsyncClient, forwarded: str) -> str | None:
+        email = unique_email()
+        await client.post(
+            "/graphql",
+            json={
+                "query": "mutation($e: String!) { requestSignInLink(input: {email: $e}) "
+                "{ __typename } }",
+                "variables": {"e": email},
+            },
+            headers={"X-Forwarded-For": forwarded},
+        )  # fmt: skip
+        async with db.read_sessions() as session:
+            events = await session.scalars(
+                select(AuditEvent.client_address)
+                .where(AuditEvent.action == "requestSignInLink")
+                .order_by(AuditEvent.created_at.desc())
+                .limit(1)
+            )
+            return events.first()
+
+    async with app_client(settings, db, "10.0.0.5") as untrusted:
+        assert await audited_address(untrusted, "198.51.100.9") == "10.0.0.5"
+    trusting = settings.model_copy(update={"trusted_proxies": ["10.0.0.0/8"]})
+    async with app_client(trusting, db, "10.0.0.5") as behind_proxy:
+        # The client's claim first, then what our proxies appended: the rightmost untrusted hop.
+        assert await audited_address(behind_proxy, "1.2.3.4, 198.51.100.9, 10.0.0.7") == (
+            "198.51.100.9"
+        )

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from portal_gateway.config import Settings
 from portal_gateway.core import clock
 from portal_gateway.db import Database
-from portal_gateway.models import LinkToken, OutboxMessage, PortalSession
+from portal_gateway.models import AuditEvent, LinkToken, OutboxMessage, PortalSession
 from portal_gateway.models.enums import OutboxStatus, SubscriptionStatus
 from portal_gateway.notifications.backends import FileBackend, SmtpBackend
 from portal_gateway.notifications.dispatcher import LEASE, Dispatcher
@@ -474,3 +474,36 @@ async def test_on_hold_dues_read_the_same_in_a_unified_session(
     )
     edge = body["data"]["viewer"]["subscriptions"]["edges"][0]
     assert edge["node"]["outstandingAmount"] == {"amount": "1.234", "currency": "KWD"}
+
+
+async def test_refused_requests_are_audited_too(db: Database, settings: Settings) -> None:
+    tight = settings.model_copy(update={"sign_in_link_limit_per_client": "1/hour"})
+    address = f"2001:db8::{uuid.uuid4().hex[:4]}"
+    async with app_client(tight, db, address) as client:
+        await _request(client, "bad-address")
+        await _request(client, unique_email())
+    async with db.read_sessions() as session:
+        results = (
+            await session.scalars(
+                select(AuditEvent.result)
+                .where(AuditEvent.client_address == address)
+                .order_by(AuditEvent.created_at)
+            )
+        ).all()
+    assert list(results) == ["INVALID_EMAIL", "RATE_LIMITED"]
+
+
+async def test_the_link_page_is_rate_limited_like_sign_in(
+    world: World, db: Database, settings: Settings
+) -> None:
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    url = (await world.portal_link(business, account))["url"]
+    tight = settings.model_copy(update={"sign_in_limit_per_client": "1/hour"})
+    async with app_client(tight, db) as client:
+        origin = {"Origin": PUBLIC_URL}
+        first = await client.post("/portal/link", data={"token": "wrong"}, headers=origin)
+        assert first.status_code == 404
+        second = await client.post("/portal/link", data={"token": token_of(url)}, headers=origin)
+        assert second.status_code == 404  # refused: the budget is spent, the token unused
+    assert (await world.sign_in(token_of(url)))["__typename"] == "SignInSuccess"

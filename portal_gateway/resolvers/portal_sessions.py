@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal_gateway.auth.authenticate import SESSION_COOKIE, set_session_cookie
 from portal_gateway.auth.principal import MerchantPrincipal, PortalPrincipal
+from portal_gateway.auth.rate_limits import RateLimits
 from portal_gateway.auth.sessions import principal_of
 from portal_gateway.core.errors import DomainError, RateLimitedError
 from portal_gateway.models import PortalSession
@@ -66,13 +67,10 @@ async def create_portal_session(
 
 
 async def sign_in(ctx: Context, token: str) -> SignedIn | DomainError:
-    limited = await ctx.rate_limits.hit_all(("sign_in:client", ctx.client_address))
-    if limited is not None:
-        return RateLimitedError(limited.retry_after_seconds)
     ttl = timedelta(seconds=ctx.settings.session_ttl_seconds)
 
     async def work(session: AsyncSession) -> PortalSession:
-        return await portal_sessions.redeem_link(session, token, ttl=ttl)
+        return await redeem(session, ctx.rate_limits, ctx.client_address, token, ttl)
 
     outcome = await run_mutation(ctx, "signIn", work, target_type="PortalSession")
     if isinstance(outcome, DomainError):
@@ -98,3 +96,17 @@ async def sign_out(ctx: Context) -> bool:
     )
     ctx.response.delete_cookie(SESSION_COOKIE, path="/")
     return True
+
+
+async def redeem(
+    session: AsyncSession,
+    rate_limits: RateLimits,
+    client_address: str | None,
+    token: str,
+    ttl: timedelta,
+) -> PortalSession:
+    """signIn's work, for the mutation and the link page: rate-limited per client address."""
+    limited = await rate_limits.hit_all(("sign_in:client", client_address))
+    if limited is not None:
+        raise RateLimitedError(limited.retry_after_seconds)
+    return await portal_sessions.redeem_link(session, token, ttl=ttl)

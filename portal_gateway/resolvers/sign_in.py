@@ -24,23 +24,19 @@ async def request_sign_in_link(
 ) -> bool | DomainError:
     """True for every well-formed email, known or not: the lookup happens when the
     outbox sends, so the answer is the same bytes, in the same time, for everyone."""
-    limited = await rate_limits.hit_all(("sign_in_link:client", client_address))
-    if limited is None:
-        try:
-            normalized = sign_in.checked_email(email)
-        except InvalidInputError as error:
-            return error
-        limited = await rate_limits.hit_all(("sign_in_link:email", normalized))
-    if limited is not None:
-        return RateLimitedError(limited.retry_after_seconds)
-    business: str | None = None
+    business = None
     if business_id is not None:
         decoded = decode_global_id(business_id)
-        if decoded is None or decoded[0] != "Business":
-            return InvalidInputError("businessId is not a business's id.", field="businessId")
-        business = decoded[1]
+        business = decoded[1] if decoded is not None and decoded[0] == "Business" else None
 
     async def work(session: AsyncSession) -> bool:
+        limited = await rate_limits.hit_all(("sign_in_link:client", client_address))
+        normalized = sign_in.checked_email(email) if limited is None else ""
+        limited = limited or await rate_limits.hit_all(("sign_in_link:email", normalized))
+        if limited is not None:
+            raise RateLimitedError(limited.retry_after_seconds)
+        if business_id is not None and business is None:
+            raise InvalidInputError("businessId is not a business's id.", field="businessId")
         await sign_in.request_sign_in_link(session, normalized, business)
         return True
 
