@@ -30,6 +30,8 @@ from portal_gateway.link_page import redeem, show, signed_in
 from portal_gateway.models.enums import ApiKeyMode
 from portal_gateway.notifications.backends import backend_from_settings
 from portal_gateway.notifications.dispatcher import Dispatcher
+from portal_gateway.payments import processor_from_settings
+from portal_gateway.reconcile import RECONCILE_GRACE, reconcile_forever, reconcile_pending_payments
 from portal_gateway.schema import build_schema
 from portal_gateway.services import sign_in
 
@@ -145,24 +147,31 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     database = db or Database.from_settings(settings)
     tokens = AccessTokens(settings.signing_keys)
     rate_limits = RateLimits(settings)
+    processor = processor_from_settings(settings, database)
     schema = build_schema(
         introspection=settings.introspection_enabled, field_suggestions=not settings.is_live
     )
-    view = PortalGraphQL(schema, settings, database, tokens, rate_limits)
+    view = PortalGraphQL(schema, settings, database, tokens, rate_limits, processor)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tune_garbage_collector()
+        # Charges a crash left PENDING are settled before serving, then every few minutes.
+        await reconcile_pending_payments(database, processor, older_than=RECONCILE_GRACE)
         # Every process delivers the outbox; claims keep them from sending a message twice.
-        delivery = asyncio.create_task(
-            dispatcher_for(settings, database).run_forever(settings.outbox_poll_seconds)
-        )
+        background = [
+            asyncio.create_task(
+                dispatcher_for(settings, database).run_forever(settings.outbox_poll_seconds)
+            ),
+            asyncio.create_task(reconcile_forever(database, processor)),
+        ]
         try:
             yield
         finally:
-            delivery.cancel()
-            with suppress(asyncio.CancelledError):
-                await delivery
+            for task in background:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
             await rate_limits.close()
             if db is None:  # we made it, we close it
                 await database.dispose()
@@ -197,6 +206,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = database
     app.state.tokens = tokens
     app.state.rate_limits = rate_limits
+    app.state.processor = processor
     return app
 
 

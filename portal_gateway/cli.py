@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -20,6 +21,8 @@ from portal_gateway.db import Database
 from portal_gateway.migrations.runner import upgrade
 from portal_gateway.models import CustomerAccount
 from portal_gateway.models.enums import ApiKeyMode
+from portal_gateway.payments import processor_from_settings
+from portal_gateway.reconcile import RECONCILE_GRACE, reconcile_pending_payments
 from portal_gateway.services import audit, demo, portal_sessions
 from portal_gateway.services.businesses import create_business
 
@@ -49,6 +52,17 @@ def _parser() -> argparse.ArgumentParser:
         dest="outbox", required=True
     )
     outbox.add_parser("drain", help="deliver every due message now, then exit")
+
+    billing = commands.add_parser("billing", help="payments").add_subparsers(
+        dest="billing", required=True
+    )
+    reconcile = billing.add_parser(
+        "reconcile", help="settle charges a crash left PENDING, by asking the processor"
+    )
+    reconcile.add_argument(
+        "--older-than-seconds", type=float, default=RECONCILE_GRACE.total_seconds(),
+        help="leave younger charges alone: they may still be in flight",
+    )  # fmt: skip
 
     invite = commands.add_parser(
         "invite", help="print a business's static link and a new one-time link for a customer"
@@ -84,9 +98,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_seed(settings, as_json=args.json, announce=args.announce))
     elif args.command == "outbox":
         print(f"delivered {asyncio.run(_drain(settings))} messages")
+    elif args.command == "billing":
+        settled = asyncio.run(_reconcile(settings, timedelta(seconds=args.older_than_seconds)))
+        print(f"settled {settled} pending payments")
     elif args.command == "invite":
         return asyncio.run(_invite(settings, args.business, args.email))
     return 0
+
+
+async def _reconcile(settings: Settings, older_than: timedelta) -> int:
+    db = Database.from_settings(settings)
+    try:
+        processor = processor_from_settings(settings, db)
+        return await reconcile_pending_payments(db, processor, older_than=older_than)
+    finally:
+        await db.dispose()
 
 
 async def _drain(settings: Settings) -> int:

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
 
+    # The payment processor. Test mode defaults to the test processor; live mode must name
+    # one (and the test processor, named in live mode, refuses every card).
+    payment_processor: Literal["test"] | None = None
+
     # Rate limits ("N/second|minute|hour|day"); counters in Redis when redis_url is set,
     # so that every process shares one budget.
     redis_url: str | None = None
@@ -73,6 +77,8 @@ class Settings(BaseSettings):
                 raise ValueError("live mode needs PORTAL_JWT_KEYS")
             if not self.public_url.startswith("https://"):
                 raise ValueError("live mode needs an https PORTAL_PUBLIC_URL")
+            if self.payment_processor is None:
+                raise ValueError("live mode needs PORTAL_PAYMENT_PROCESSOR")
             if self.email_backend == "console":
                 raise ValueError("live mode needs PORTAL_EMAIL_BACKEND=smtp (or file)")
         self.signing_keys  # noqa: B018  (parse now: a bad key set fails at start-up)
@@ -89,6 +95,10 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.introspection if self.introspection is not None else not self.is_live
+
+    @property
+    def processor_name(self) -> str:
+        return self.payment_processor or "test"
 
     @property
     def api_key_prefix(self) -> str:

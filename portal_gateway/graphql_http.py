@@ -23,6 +23,7 @@ from portal_gateway.auth.principal import Principal
 from portal_gateway.auth.rate_limits import RateLimits
 from portal_gateway.config import Settings
 from portal_gateway.db import Database
+from portal_gateway.payments.processor import PaymentProcessor
 from portal_gateway.resolvers.context import Context
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -62,12 +63,14 @@ class PortalGraphQL(GraphQL[Context, None]):
         db: Database,
         tokens: AccessTokens,
         rate_limits: RateLimits,
+        processor: PaymentProcessor,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql_enabled else None)
         self.settings = settings
         self.db = db
         self.tokens = tokens
         self.rate_limits = rate_limits
+        self.processor = processor
 
     async def get_sub_response(self, request: Request | Any) -> Response:
         sub_response = _SubResponse()
@@ -88,6 +91,7 @@ class PortalGraphQL(GraphQL[Context, None]):
             db=self.db,
             access_tokens=self.tokens,
             rate_limits=self.rate_limits,
+            processor=self.processor,
             principal=principal,
             client_address=request.state.client_address,
         )

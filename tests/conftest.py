@@ -98,6 +98,7 @@ def live_settings(db: Database, tmp_path: Path) -> Settings:
         jwt_keys='{"k1": "' + "k" * 40 + '"}',
         email_backend="file",
         email_dir=str(tmp_path / "mail"),
+        payment_processor="test",
     )
 
 

@@ -455,6 +455,7 @@ def test_console_email_is_refused_in_live_mode() -> None:
             public_url="https://portal.example",
             secret_key="s" * 40,
             jwt_keys='{"k1": "' + "k" * 40 + '"}',
+            payment_processor="test",
         )
 
 

@@ -32,7 +32,14 @@ class AnonymousPrincipal:
     pass
 
 
-Principal = MerchantPrincipal | PortalPrincipal | AnonymousPrincipal
+@dataclass(frozen=True, slots=True)
+class SystemPrincipal:
+    """The service itself (reconcile, renewals): audited, never scoped to a customer."""
+
+    job: str
+
+
+Principal = MerchantPrincipal | PortalPrincipal | AnonymousPrincipal | SystemPrincipal
 ANONYMOUS = AnonymousPrincipal()
 
 
@@ -41,6 +48,8 @@ def principal_kind(principal: Principal) -> str:
         return "merchant"
     if isinstance(principal, PortalPrincipal):
         return "portal_session"
+    if isinstance(principal, SystemPrincipal):
+        return "system"
     return "anonymous"
 
 
@@ -49,4 +58,6 @@ def principal_ref(principal: Principal) -> str | None:
         return principal.api_key_id
     if isinstance(principal, PortalPrincipal):
         return principal.session_id
+    if isinstance(principal, SystemPrincipal):
+        return principal.job
     return None

@@ -75,3 +75,27 @@ class RateLimitedError(DomainError):
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__(f"Too many attempts; try again in {retry_after_seconds} seconds.")
         self.retry_after_seconds = retry_after_seconds
+
+
+class PlanChangeNotAllowedError(DomainError):
+    """`reason` is one of DISABLED_BY_BUSINESS, DIFFERENT_COLLECTION,
+    DIFFERENT_CURRENCY_OR_INTERVAL, SAME_PRODUCT, NOT_A_SUBSCRIPTION_PRODUCT."""
+
+    code = "PLAN_CHANGE_NOT_ALLOWED"
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class PaymentFailedError(DomainError):
+    """The processor declined (or failed): a FAILED payment is recorded, nothing else."""
+
+    code = "PAYMENT_FAILED"
+
+    def __init__(
+        self, message: str, decline_code: str | None = None, payment_id: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.decline_code = decline_code
+        self.payment_id = payment_id

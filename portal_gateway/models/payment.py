@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal_gateway.core import clock
@@ -48,5 +48,8 @@ class Payment(Base):
     processor_ref: Mapped[str | None] = mapped_column(String(255))
     failure_code: Mapped[str | None] = mapped_column(String(64))
     failure_message: Mapped[str | None] = mapped_column(String(500))
+    # What completing this charge does (e.g. the plan change it pays for): written with the
+    # PENDING payment, so that reconcile can finish the work after a crash.
+    details: Mapped[dict[str, object] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
 
 from babel.dates import format_datetime
+from babel.numbers import format_currency
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from portal_gateway.notifications.outbox import Email
@@ -30,9 +32,17 @@ def _locale(locale: str) -> str:
 def render(email: Email, *, sender: str, message_id: str) -> EmailMessage:
     locale = _locale(email.locale)
     context: dict[str, Any] = dict(email.context)
+
+    def date(value: str) -> str:
+        moment = datetime.fromisoformat(value)
+        return str(format_datetime(moment, "long", tzinfo=moment.tzinfo, locale=locale))
+
+    def money(value: dict[str, str]) -> str:
+        return str(format_currency(Decimal(value["amount"]), value["currency"], locale=locale))
+
+    context.update(date=date, money=money)
     if "expires_at" in context:
-        moment = datetime.fromisoformat(str(context["expires_at"]))
-        context["expires"] = format_datetime(moment, "long", tzinfo=moment.tzinfo, locale=locale)
+        context["expires"] = date(str(context["expires_at"]))
     subject = _environment.get_template(f"{locale}/{email.template}.subject.txt").render(context)
     text = _environment.get_template(f"{locale}/{email.template}.txt").render(context)
     html = _environment.get_template(f"{locale}/{email.template}.html").render(context)

@@ -14,6 +14,7 @@ from portal_gateway.config import Settings
 from portal_gateway.db import Database
 from portal_gateway.loaders import Loaders
 from portal_gateway.loaders.reader import Reader
+from portal_gateway.payments.processor import PaymentProcessor
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Context:
     db: Database
     access_tokens: AccessTokens
     rate_limits: RateLimits
+    processor: PaymentProcessor
     principal: Principal
     client_address: str | None
     reader: Reader = field(init=False)

@@ -35,7 +35,9 @@ async def in_unit_of_work(
         try:
             async with session.begin_nested():
                 outcome = await work(session)
-            result = "ok"
+            # A domain error returned (not raised) is an outcome to keep: a declined charge
+            # records its FAILED payment.
+            result = outcome.code if isinstance(outcome, DomainError) else "ok"
         except DomainError as error:
             outcome, result = error, error.code
         await audit.record(

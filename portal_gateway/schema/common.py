@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -184,6 +185,23 @@ class RateLimitedError(Error):
     retry_after_seconds: int
 
 
+@strawberry.enum
+class PlanChangeNotAllowedReason(enum.Enum):
+    DISABLED_BY_BUSINESS = "DISABLED_BY_BUSINESS"
+    DIFFERENT_COLLECTION = "DIFFERENT_COLLECTION"
+    DIFFERENT_CURRENCY_OR_INTERVAL = "DIFFERENT_CURRENCY_OR_INTERVAL"
+    SAME_PRODUCT = "SAME_PRODUCT"
+    NOT_A_SUBSCRIPTION_PRODUCT = "NOT_A_SUBSCRIPTION_PRODUCT"
+
+
+@strawberry.type(
+    description="The move is not one this subscription may make. "
+    "(A subscription that is not ACTIVE gets InvalidStateError.)"
+)
+class PlanChangeNotAllowedError(Error):
+    reason: PlanChangeNotAllowedReason
+
+
 def error_member(error: domain.DomainError) -> Any:
     """The union member for a domain error."""
     if isinstance(error, domain.NotFoundError):
@@ -197,6 +215,12 @@ def error_member(error: domain.DomainError) -> Any:
         return ConflictError(message=error.message, code=error.code)
     if isinstance(error, domain.InvalidTokenError):
         return InvalidTokenError(message=error.message, code=error.code)
+    if isinstance(error, domain.PlanChangeNotAllowedError):
+        return PlanChangeNotAllowedError(
+            message=error.message,
+            code=error.code,
+            reason=PlanChangeNotAllowedReason(error.reason),
+        )
     if isinstance(error, domain.RateLimitedError):
         return RateLimitedError(
             message=error.message, code=error.code, retry_after_seconds=error.retry_after_seconds

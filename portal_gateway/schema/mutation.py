@@ -9,23 +9,38 @@ import strawberry
 
 from portal_gateway.core.errors import DomainError
 from portal_gateway.models.enums import (
+    PlanChangeDirection,
     PortalFlowType,
     PortalScope,
 )
+from portal_gateway.resolvers import accounts as account_resolvers
 from portal_gateway.resolvers import portal_sessions as session_resolvers
 from portal_gateway.resolvers import sign_in as sign_in_resolvers
+from portal_gateway.resolvers import subscriptions as subscription_mutations
 from portal_gateway.resolvers import viewer as viewer_resolvers
 from portal_gateway.resolvers.portal_sessions import SignedIn
 from portal_gateway.schema.common import (
+    ConflictError,
     Info,
     InvalidInputError,
+    InvalidStateError,
     InvalidTokenError,
     NotFoundError,
+    PlanChangeNotAllowedError,
     RateLimitedError,
-    error_member,
 )
 from portal_gateway.schema.permissions import IsCustomer, IsMerchant
-from portal_gateway.schema.types import Business, Customer, Subscription
+from portal_gateway.schema.types import (
+    Business,
+    Customer,
+    CustomerAccount,
+    Invoice,
+    Payment,
+    PaymentFailedError,
+    Subscription,
+    error_result,
+)
+from portal_gateway.services import accounts as services_accounts
 
 
 @strawberry.input
@@ -155,6 +170,128 @@ class SignOutPayload:
     ok: bool
 
 
+@strawberry.input
+class AddressInput:
+    line1: str
+    line2: str | None = None
+    city: str
+    state: str | None = None
+    postal_code: str | None = None
+    country: str
+
+
+@strawberry.input
+class UpdateBillingDetailsInput:
+    account_id: strawberry.ID
+    name: str | None = None
+    phone: str | None = None
+    billing_address: AddressInput | None = None
+
+
+@strawberry.type
+class UpdateBillingDetailsSuccess:
+    account: CustomerAccount
+
+
+UpdateBillingDetailsResult = Annotated[
+    UpdateBillingDetailsSuccess | NotFoundError | InvalidInputError,
+    strawberry.union("UpdateBillingDetailsResult"),
+]
+
+
+@strawberry.input
+class UpdateBusinessSettingsInput:
+    allow_subscription_updates: bool | None = None
+
+
+@strawberry.type
+class UpdateBusinessSettingsSuccess:
+    business: Business
+
+
+UpdateBusinessSettingsResult = Annotated[
+    UpdateBusinessSettingsSuccess | InvalidInputError,
+    strawberry.union("UpdateBusinessSettingsResult"),
+]
+
+
+@strawberry.input
+class CancelSubscriptionInput:
+    subscription_id: strawberry.ID
+    at_period_end: bool = strawberry.field(
+        default=True,
+        description="True: it stays active until currentPeriodEnd, then ends. False: it ends "
+        "now. An ON_HOLD subscription always ends now.",
+    )
+    reason: str | None = None
+
+
+@strawberry.type
+class CancelSubscriptionSuccess:
+    subscription: Subscription
+
+
+CancelSubscriptionResult = Annotated[
+    CancelSubscriptionSuccess | NotFoundError | InvalidStateError | ConflictError,
+    strawberry.union("CancelSubscriptionResult"),
+]
+
+
+@strawberry.input
+class ResumeSubscriptionInput:
+    subscription_id: strawberry.ID
+
+
+@strawberry.type
+class ResumeSubscriptionSuccess:
+    subscription: Subscription
+
+
+ResumeSubscriptionResult = Annotated[
+    ResumeSubscriptionSuccess | NotFoundError | InvalidStateError | ConflictError,
+    strawberry.union("ResumeSubscriptionResult"),
+]
+
+
+@strawberry.input
+class ChangePlanInput:
+    subscription_id: strawberry.ID
+    product_id: strawberry.ID
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Unique per customer account and mutation. Same key, same input: the first "
+        "result again, no second charge. Same key, other input: ConflictError.",
+    )
+
+
+@strawberry.type
+class ChangePlanSuccess:
+    subscription: Subscription
+    direction: PlanChangeDirection
+    invoice: Invoice | None = strawberry.field(
+        description="The proration invoice, when something was charged."
+    )
+    payment: Payment | None
+
+
+ChangePlanResult = Annotated[
+    ChangePlanSuccess
+    | NotFoundError
+    | PlanChangeNotAllowedError
+    | InvalidStateError
+    | PaymentFailedError
+    | ConflictError,
+    strawberry.union("ChangePlanResult"),
+]
+
+
+async def _subscription(info: Info, subscription_id: str) -> Subscription:
+    row = await info.context.loaders.subscription.load(subscription_id)
+    if row is None:
+        raise LookupError("a subscription just changed is out of scope")
+    return Subscription.of(row)
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
@@ -174,7 +311,7 @@ class Mutation:
             business_id=input.business_id,
         )
         if isinstance(outcome, DomainError):
-            return error_member(outcome)  # type: ignore[no-any-return]
+            return error_result(outcome)  # type: ignore[no-any-return]
         return RequestSignInLinkPayload(accepted=outcome)
 
     @strawberry.mutation(
@@ -183,7 +320,7 @@ class Mutation:
     async def sign_in(self, info: Info, input: SignInInput) -> SignInResult:
         outcome = await session_resolvers.sign_in(info.context, input.token)
         if isinstance(outcome, DomainError):
-            return error_member(outcome)  # type: ignore[no-any-return]
+            return error_result(outcome)  # type: ignore[no-any-return]
         return SignInSuccess(signed_in=outcome)
 
     @strawberry.mutation(
@@ -210,5 +347,83 @@ class Mutation:
             flow_subscription_id=input.flow.subscription_id if input.flow else None,
         )
         if isinstance(outcome, DomainError):
-            return error_member(outcome)  # type: ignore[no-any-return]
+            return error_result(outcome)  # type: ignore[no-any-return]
         return PortalLink(url=outcome.url, expires_at=outcome.expires_at)
+
+    @strawberry.mutation(description="Merchant API key.", permission_classes=[IsMerchant])
+    async def update_business_settings(
+        self, info: Info, input: UpdateBusinessSettingsInput
+    ) -> UpdateBusinessSettingsResult:
+        outcome = await account_resolvers.update_business_settings(
+            info.context, allow_subscription_updates=input.allow_subscription_updates
+        )
+        if isinstance(outcome, DomainError):
+            return error_result(outcome)  # type: ignore[no-any-return]
+        return UpdateBusinessSettingsSuccess(business=Business.of(outcome))
+
+    @strawberry.mutation(permission_classes=[IsCustomer])
+    async def update_billing_details(
+        self, info: Info, input: UpdateBillingDetailsInput
+    ) -> UpdateBillingDetailsResult:
+        address = input.billing_address
+        outcome = await account_resolvers.update_billing_details(
+            info.context,
+            input.account_id,
+            name=input.name,
+            phone=input.phone,
+            address=services_accounts.AddressInput(
+                line1=address.line1,
+                line2=address.line2,
+                city=address.city,
+                state=address.state,
+                postal_code=address.postal_code,
+                country=address.country,
+            )
+            if address is not None
+            else None,
+        )
+        if isinstance(outcome, DomainError):
+            return error_result(outcome)  # type: ignore[no-any-return]
+        return UpdateBillingDetailsSuccess(account=CustomerAccount.of(outcome))
+
+    @strawberry.mutation(permission_classes=[IsCustomer])
+    async def cancel_subscription(
+        self, info: Info, input: CancelSubscriptionInput
+    ) -> CancelSubscriptionResult:
+        outcome = await subscription_mutations.cancel(
+            info.context, input.subscription_id, at_period_end=input.at_period_end,
+            reason=input.reason,
+        )  # fmt: skip
+        if isinstance(outcome, DomainError):
+            return error_result(outcome)  # type: ignore[no-any-return]
+        return CancelSubscriptionSuccess(subscription=await _subscription(info, outcome.id))
+
+    @strawberry.mutation(
+        description="Undoes a cancellation scheduled for the period end; the subscription "
+        "renews again.",
+        permission_classes=[IsCustomer],
+    )
+    async def resume_subscription(
+        self, info: Info, input: ResumeSubscriptionInput
+    ) -> ResumeSubscriptionResult:
+        outcome = await subscription_mutations.resume(info.context, input.subscription_id)
+        if isinstance(outcome, DomainError):
+            return error_result(outcome)  # type: ignore[no-any-return]
+        return ResumeSubscriptionSuccess(subscription=await _subscription(info, outcome.id))
+
+    @strawberry.mutation(permission_classes=[IsCustomer])
+    async def change_plan(self, info: Info, input: ChangePlanInput) -> ChangePlanResult:
+        outcome = await subscription_mutations.change_plan(
+            info.context, input.subscription_id, input.product_id, input.idempotency_key
+        )
+        if isinstance(outcome, DomainError):
+            return error_result(outcome)  # type: ignore[no-any-return]
+        loaders = info.context.loaders
+        invoice = await loaders.invoice.load(outcome.invoice_id) if outcome.invoice_id else None
+        payment = await loaders.payment.load(outcome.payment_id) if outcome.payment_id else None
+        return ChangePlanSuccess(
+            subscription=await _subscription(info, outcome.subscription_id),
+            direction=outcome.direction,
+            invoice=Invoice.of(invoice) if invoice else None,
+            payment=Payment.of(payment) if payment else None,
+        )

@@ -7,11 +7,13 @@ One module, because these types reference one another in a cycle
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from portal_gateway import models
+from portal_gateway.core import errors as domain_errors
+from portal_gateway.core.errors import DomainError
 from portal_gateway.models.enums import (
     BillingInterval,
     CardBrand,
@@ -26,14 +28,20 @@ from portal_gateway.models.enums import (
 )
 from portal_gateway.resolvers import business as business_resolvers
 from portal_gateway.resolvers import subscription as subscription_resolvers
+from portal_gateway.resolvers import subscriptions as subscription_mutations
 from portal_gateway.resolvers import viewer as viewer_resolvers
 from portal_gateway.resolvers.viewer import Viewer
 from portal_gateway.schema.common import (
     Address,
     Connection,
+    Error,
     Info,
+    InvalidStateError,
     Money,
     Node,
+    NotFoundError,
+    PlanChangeNotAllowedError,
+    error_member,
     global_id,
     wrap_all,
 )
@@ -448,6 +456,23 @@ class Subscription(Node):
         page = await subscription_resolvers.invoices_of(info.context, self.row, first, after)
         return Connection.of(page, Invoice.of)
 
+    @strawberry.field(description="What moving to productId would cost now. Changes nothing.")
+    async def plan_change_preview(
+        self, info: Info, product_id: strawberry.ID
+    ) -> PlanChangePreviewResult:
+        outcome = await subscription_mutations.preview(info.context, self.row, product_id)
+        if isinstance(outcome, DomainError):
+            return error_result(outcome)  # type: ignore[no-any-return]
+        quote = outcome.quote
+        return PlanChangePreview(
+            product=Product.of(outcome.product),
+            direction=outcome.direction,
+            amount_due_now=Money.of(quote.amount_due_minor, quote.currency),
+            credit_issued=Money.of(quote.credit_added_minor, quote.currency),
+            new_recurring_price=Money.of(outcome.new_recurring_minor, quote.currency),
+            next_billing_date=self.row.current_period_end,
+        )
+
     @classmethod
     def of(cls, row: models.Subscription) -> Subscription:
         return cls(row=row)
@@ -745,6 +770,56 @@ class PaymentMethod(Node):
     @classmethod
     def of(cls, row: models.PaymentMethod) -> PaymentMethod:
         return cls(row=row)
+
+
+@strawberry.type
+class PlanChangePreview:
+    product: Product
+    direction: PlanChangeDirection
+    amount_due_now: Money = strawberry.field(
+        description="Charged at once when the change is made (prorated)."
+    )
+    credit_issued: Money = strawberry.field(
+        description="Credited to the account for later invoices (downgrades)."
+    )
+    new_recurring_price: Money
+    next_billing_date: datetime | None
+
+
+# InvalidStateError is not in the contract's union; a preview for a subscription that is
+# not ACTIVE needs it (the reasons of PlanChangeNotAllowedError are all about the target).
+PlanChangePreviewResult = Annotated[
+    PlanChangePreview | NotFoundError | PlanChangeNotAllowedError | InvalidStateError,
+    strawberry.union("PlanChangePreviewResult"),
+]
+
+
+@strawberry.type(
+    description="The processor declined the charge: a FAILED payment is recorded "
+    "and nothing else changed."
+)
+class PaymentFailedError(Error):
+    decline_code: str | None
+    payment_id: strawberry.Private[str | None]
+
+    @strawberry.field
+    async def payment(self, info: Info) -> Payment | None:
+        if self.payment_id is None:
+            return None
+        row = await info.context.loaders.payment.load(self.payment_id)
+        return Payment.of(row) if row else None
+
+
+def error_result(error: DomainError) -> Any:
+    """The union member for any domain error (PaymentFailedError needs Payment, hence here)."""
+    if isinstance(error, domain_errors.PaymentFailedError):
+        return PaymentFailedError(
+            message=error.message,
+            code=error.code,
+            decline_code=error.decline_code,
+            payment_id=error.payment_id,
+        )
+    return error_member(error)
 
 
 NODE_TYPES: dict[type, Any] = {

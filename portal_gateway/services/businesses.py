@@ -53,3 +53,13 @@ async def issue_api_key(session: AsyncSession, business_id: str, mode: ApiKeyMod
     session.add(row)
     await session.flush()
     return plaintext
+
+
+async def update_settings(
+    session: AsyncSession, business_id: str, *, allow_subscription_updates: bool | None
+) -> Business:
+    business = await session.get_one(Business, business_id, with_for_update=True)
+    if allow_subscription_updates is not None:
+        business.allow_subscription_updates = allow_subscription_updates
+    await session.flush()
+    return business

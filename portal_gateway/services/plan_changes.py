@@ -1,10 +1,12 @@
-"""Which plans a subscription may move to, and in which direction."""
+"""Which plans a subscription may move to, in which direction: one rule for the
+options a customer is shown and for the change itself."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from portal_gateway.core.errors import InvalidStateError, PlanChangeNotAllowedError
 from portal_gateway.models import Business, Product, Subscription
 from portal_gateway.models.enums import PlanChangeDirection, ProductType, SubscriptionStatus
 
@@ -24,24 +26,60 @@ def direction_of(subscription: Subscription, product: Product) -> PlanChangeDire
     return PlanChangeDirection.UPGRADE if new_amount > old_amount else PlanChangeDirection.DOWNGRADE
 
 
+def check_plan_change(
+    subscription: Subscription, current: Product, target: Product, business: Business
+) -> PlanChangeDirection:
+    """The direction of an allowed move; InvalidStateError or PlanChangeNotAllowedError else."""
+    if subscription.status is not SubscriptionStatus.ACTIVE:
+        raise InvalidStateError(
+            f"A {subscription.status.value} subscription cannot change plans.",
+            status=subscription.status.value,
+        )
+    if subscription.cancel_at_period_end:
+        raise InvalidStateError(
+            "This subscription is set to end; resume it before changing plans.",
+            status=subscription.status.value,
+        )
+    if not business.allow_subscription_updates:
+        raise PlanChangeNotAllowedError(
+            "DISABLED_BY_BUSINESS", f"{business.name} does not allow plan changes in the portal."
+        )
+    if target.type not in RECURRING_TYPES:
+        raise PlanChangeNotAllowedError(
+            "NOT_A_SUBSCRIPTION_PRODUCT", f"{target.name} is not a subscription plan."
+        )
+    if target.id == current.id:
+        raise PlanChangeNotAllowedError(
+            "SAME_PRODUCT", f"This subscription is already on {target.name}."
+        )
+    if current.collection_id is None or target.collection_id != current.collection_id:
+        raise PlanChangeNotAllowedError(
+            "DIFFERENT_COLLECTION",
+            f"{target.name} is not a plan of this subscription's collection.",
+        )
+    if (
+        target.currency != subscription.currency
+        or target.billing_interval is not subscription.billing_interval
+    ):
+        raise PlanChangeNotAllowedError(
+            "DIFFERENT_CURRENCY_OR_INTERVAL",
+            f"{target.name} is billed in another currency or interval.",
+        )
+    return direction_of(subscription, target)
+
+
 def plan_change_options(
     subscription: Subscription,
     current: Product,
     business: Business,
     collection_products: Iterable[Product],
 ) -> list[PlanChangeOption]:
-    """The products of the same collection, recurring, in the same currency and interval,
-    that an ACTIVE subscription may move to now; none when the business disallows it."""
-    if not business.allow_subscription_updates or current.collection_id is None:
-        return []
-    if subscription.status is not SubscriptionStatus.ACTIVE or subscription.cancel_at_period_end:
-        return []
-    return [
-        PlanChangeOption(product, direction_of(subscription, product))
-        for product in collection_products
-        if product.id != current.id
-        and product.collection_id == current.collection_id
-        and product.type in RECURRING_TYPES
-        and product.currency == subscription.currency
-        and product.billing_interval is subscription.billing_interval
-    ]
+    """The products this subscription may move to now; none when the business disallows it."""
+    options = []
+    for product in collection_products:
+        try:
+            direction = check_plan_change(subscription, current, product, business)
+        except (InvalidStateError, PlanChangeNotAllowedError):
+            continue
+        options.append(PlanChangeOption(product, direction))
+    return options

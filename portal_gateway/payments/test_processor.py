@@ -1,0 +1,142 @@
+"""The deterministic test-mode processor. Its tokens:
+
+| token                    | card             | a charge                      |
+| ------------------------ | ---------------- | ----------------------------- |
+| `tok_visa`               | VISA 4242        | succeeds                      |
+| `tok_mastercard`         | MASTERCARD 4444  | succeeds                      |
+| `tok_declined`           | VISA 0002        | declined `card_declined`      |
+| `tok_insufficient_funds` | VISA 9995        | declined `insufficient_funds` |
+| `tok_processing_error`   | VISA 0119        | processor error (retryable)   |
+
+A saved card's reference names its token (`pm_tok_visa_…`); references it
+did not make (seeded data) charge like `tok_visa`. Its ledger is a table, so
+that it remembers charges across restarts as a real processor does. In live
+mode it refuses everything: test cards never move real money.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal_gateway.db import Database
+from portal_gateway.models import TestProcessorCharge
+from portal_gateway.models.enums import CardBrand
+from portal_gateway.payments.processor import (
+    CardDetails,
+    CardRefused,
+    ChargeOutcome,
+    ChargeResult,
+)
+
+
+@dataclass(frozen=True)
+class TestCard:
+    __test__ = False
+
+    brand: CardBrand
+    last4: str
+    outcome: ChargeOutcome
+    decline_code: str | None = None
+
+
+TEST_CARDS: dict[str, TestCard] = {
+    "tok_visa": TestCard(CardBrand.VISA, "4242", ChargeOutcome.SUCCEEDED),
+    "tok_mastercard": TestCard(CardBrand.MASTERCARD, "4444", ChargeOutcome.SUCCEEDED),
+    "tok_declined": TestCard(CardBrand.VISA, "0002", ChargeOutcome.DECLINED, "card_declined"),
+    "tok_insufficient_funds": TestCard(
+        CardBrand.VISA, "9995", ChargeOutcome.DECLINED, "insufficient_funds"
+    ),
+    "tok_processing_error": TestCard(
+        CardBrand.VISA, "0119", ChargeOutcome.ERROR, "processing_error"
+    ),
+}
+
+_MESSAGES = {
+    "card_declined": "The card was declined.",
+    "insufficient_funds": "The card has insufficient funds.",
+    "processing_error": "The processor could not process the charge; try again.",
+}
+
+
+def card_of(payment_method_ref: str) -> TestCard:
+    for token, card in TEST_CARDS.items():
+        if payment_method_ref.startswith(f"pm_{token}_"):
+            return card
+    return TEST_CARDS["tok_visa"]
+
+
+class TestProcessor:
+    __test__ = False
+
+    def __init__(self, db: Database, *, live: bool) -> None:
+        self.db = db
+        self.live = live
+
+    async def attach(self, token: str) -> CardDetails:
+        if self.live:
+            raise CardRefused("test_mode_card", "Test cards are refused in live mode.")
+        card = TEST_CARDS.get(token)
+        if card is None:
+            raise CardRefused("invalid_token", "This card token is not known to the processor.")
+        return CardDetails(
+            processor_ref=f"pm_{token}_{uuid.uuid4().hex[:16]}",
+            brand=card.brand,
+            last4=card.last4,
+            exp_month=12,
+            exp_year=2034,
+        )
+
+    async def charge(
+        self, payment_method_ref: str, amount_minor: int, currency: str, idempotency_key: str
+    ) -> ChargeResult:
+        if self.live:
+            return ChargeResult(ChargeOutcome.DECLINED, None, "test_mode_card", "Live mode.")
+        if (earlier := await self.find_charge(idempotency_key)) is not None:
+            return earlier
+        card = card_of(payment_method_ref)
+        if card.outcome is ChargeOutcome.ERROR:
+            # Nothing is charged and nothing recorded: the same key may succeed later.
+            return ChargeResult(
+                ChargeOutcome.ERROR, None, card.decline_code, _MESSAGES["processing_error"]
+            )
+        row = TestProcessorCharge(
+            idempotency_key=idempotency_key,
+            payment_method_ref=payment_method_ref,
+            amount_minor=amount_minor,
+            currency=currency,
+            outcome=card.outcome.value,
+            decline_code=card.decline_code,
+            charge_ref=f"ch_test_{uuid.uuid4().hex[:16]}",
+        )
+        try:
+            async with self.db.transaction() as session:
+                session.add(row)
+        except IntegrityError:
+            # The same key raced us: the first charge stands.
+            earlier = await self.find_charge(idempotency_key)
+            assert earlier is not None
+            return earlier
+        return _result(row)
+
+    async def find_charge(self, idempotency_key: str) -> ChargeResult | None:
+        async with self.db.read_sessions() as session:
+            row = await session.scalar(
+                select(TestProcessorCharge).where(
+                    TestProcessorCharge.idempotency_key == idempotency_key
+                )
+            )
+        return _result(row) if row is not None else None
+
+
+def _result(row: TestProcessorCharge) -> ChargeResult:
+    outcome = ChargeOutcome(row.outcome)
+    return ChargeResult(
+        outcome,
+        row.charge_ref if outcome is ChargeOutcome.SUCCEEDED else None,
+        row.decline_code,
+        _MESSAGES.get(row.decline_code or ""),
+    )

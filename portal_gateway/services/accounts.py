@@ -1,0 +1,186 @@
+"""A customer's billing details at one business."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from babel import Locale
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal_gateway.auth.principal import Principal
+from portal_gateway.auth.scope import scoped
+from portal_gateway.core.errors import InvalidInputError, NotFoundError
+from portal_gateway.models import CustomerAccount
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# ISO 3166-1 alpha-2 codes, from CLDR's territory names (less its groupings and test codes).
+COUNTRIES = frozenset(
+    code
+    for code in map(str, Locale("en").territories)
+    if re.fullmatch(r"[A-Z]{2}", code) and code not in {"EU", "EZ", "UN", "QO", "XA", "XB"}
+)
+# Where addresses carry no postal code (everywhere else one is required).
+NO_POSTAL_CODES = frozenset(
+    [
+        "AE",
+        "AG",
+        "AO",
+        "AW",
+        "BF",
+        "BI",
+        "BJ",
+        "BO",
+        "BS",
+        "BW",
+        "BZ",
+        "CD",
+        "CF",
+        "CG",
+        "CI",
+        "CK",
+        "CM",
+        "DJ",
+        "DM",
+        "ER",
+        "FJ",
+        "GA",
+        "GD",
+        "GH",
+        "GM",
+        "GQ",
+        "GY",
+        "HK",
+        "HM",
+        "JM",
+        "KI",
+        "KM",
+        "KN",
+        "KP",
+        "LY",
+        "MO",
+        "ML",
+        "MR",
+        "MS",
+        "MW",
+        "NA",
+        "NR",
+        "NU",
+        "QA",
+        "RW",
+        "SB",
+        "SC",
+        "SL",
+        "SO",
+        "SR",
+        "SS",
+        "ST",
+        "SY",
+        "TF",
+        "TG",
+        "TK",
+        "TL",
+        "TO",
+        "TT",
+        "TV",
+        "UG",
+        "VU",
+        "YE",
+        "ZW",
+    ]
+)
+POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,11}$")
+
+
+@dataclass(frozen=True)
+class AddressInput:
+    line1: str
+    city: str
+    country: str
+    line2: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+
+
+def _text(value: str | None, field: str, *, maximum: int, required: bool) -> str | None:
+    text = value.strip() if value is not None else None
+    if not text:
+        if required:
+            raise InvalidInputError(f"{field} is required.", field=field)
+        return None
+    if len(text) > maximum:
+        raise InvalidInputError(f"{field} is at most {maximum} characters.", field=field)
+    return text
+
+
+def checked_address(address: AddressInput) -> AddressInput:
+    country = address.country.strip().upper()
+    if country not in COUNTRIES:
+        raise InvalidInputError(
+            "country must be an ISO 3166-1 alpha-2 code, e.g. DE.", field="billingAddress.country"
+        )
+    postal_code = _text(
+        address.postal_code, "billingAddress.postalCode", maximum=20, required=False
+    )
+    if postal_code is None and country not in NO_POSTAL_CODES:
+        raise InvalidInputError(
+            f"A postal code is required for addresses in {country}.",
+            field="billingAddress.postalCode",
+        )
+    if postal_code is not None and not POSTAL_CODE.match(postal_code):
+        raise InvalidInputError(
+            "postalCode is not a postal code.", field="billingAddress.postalCode"
+        )
+    line1 = _text(address.line1, "billingAddress.line1", maximum=200, required=True)
+    city = _text(address.city, "billingAddress.city", maximum=100, required=True)
+    assert line1 is not None and city is not None
+    return AddressInput(
+        line1=line1,
+        line2=_text(address.line2, "billingAddress.line2", maximum=200, required=False),
+        city=city,
+        state=_text(address.state, "billingAddress.state", maximum=100, required=False),
+        postal_code=postal_code,
+        country=country,
+    )
+
+
+async def update_billing_details(
+    session: AsyncSession,
+    principal: Principal,
+    account_id: str,
+    *,
+    name: str | None,
+    phone: str | None,
+    address: AddressInput | None,
+) -> CustomerAccount:
+    """Change what is given; invoices already issued keep the details they were issued with."""
+    checked_name = _text(name, "name", maximum=200, required=True) if name is not None else None
+    checked_phone = None
+    if phone is not None:
+        checked_phone = re.sub(r"[\s().-]", "", phone)
+        if not E164.match(checked_phone):
+            raise InvalidInputError(
+                "phone must be in international format, e.g. +4930123456.", field="phone"
+            )
+    checked = checked_address(address) if address is not None else None
+    account = await session.scalar(
+        scoped(select(CustomerAccount), CustomerAccount, principal)
+        .where(CustomerAccount.id == account_id)
+        .with_for_update()
+    )
+    if account is None:
+        raise NotFoundError("No such account.")
+    if checked_name is not None:
+        account.name = checked_name
+    if checked_phone is not None:
+        account.phone = checked_phone
+    if checked is not None:
+        account.address_line1 = checked.line1
+        account.address_line2 = checked.line2
+        account.address_city = checked.city
+        account.address_state = checked.state
+        account.address_postal_code = checked.postal_code
+        account.address_country = checked.country
+    await session.flush()
+    return account

@@ -1,0 +1,108 @@
+"""Cancelling and resuming subscriptions.
+
+ACTIVE -> CANCELLED now, or at the period end (it stays ACTIVE with
+cancelAtPeriodEnd until then, and resume undoes it); ON_HOLD -> CANCELLED
+always now, its dues written off. Cancelling refunds nothing. Anything else
+is an InvalidStateError and changes nothing. A charge in flight for the
+subscription makes a cancel or resume a ConflictError, so that a plan change
+and a cancel cannot both apply.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal_gateway.auth.principal import Principal
+from portal_gateway.core import clock
+from portal_gateway.core.errors import ConflictError, InvalidInputError, InvalidStateError
+from portal_gateway.models import Business, CustomerAccount, Product, Subscription
+from portal_gateway.models.enums import SubscriptionStatus
+from portal_gateway.notifications.outbox import Email, queue_email
+from portal_gateway.services.billing import charge_in_flight, locked_subscription
+
+MAX_REASON = 500
+
+
+async def cancel_subscription(
+    session: AsyncSession,
+    principal: Principal,
+    subscription_id: str,
+    *,
+    at_period_end: bool,
+    reason: str | None,
+) -> Subscription:
+    if reason is not None and len(reason) > MAX_REASON:
+        raise InvalidInputError(f"reason is at most {MAX_REASON} characters.", field="reason")
+    subscription = await locked_subscription(session, principal, subscription_id)
+    status = subscription.status
+    if status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.ON_HOLD):
+        raise InvalidStateError(f"A {status.value} subscription cannot be cancelled.", status.value)
+    if status is SubscriptionStatus.ACTIVE and at_period_end and subscription.cancel_at_period_end:
+        raise InvalidStateError(
+            "This subscription is already set to end at the period end.", status.value
+        )
+    if await charge_in_flight(session, subscription.id):
+        raise ConflictError("A charge for this subscription is in progress; try again shortly.")
+    now = clock.now()
+    subscription.cancellation_reason = reason.strip() if reason else None
+    if status is SubscriptionStatus.ACTIVE and at_period_end:
+        subscription.cancel_at_period_end = True
+        ends_at = subscription.current_period_end
+    else:
+        subscription.status = SubscriptionStatus.CANCELLED
+        subscription.cancelled_at = now
+        subscription.cancel_at_period_end = False
+        subscription.dues_minor = 0  # ON_HOLD dues are written off; nothing is refunded
+        ends_at = now
+    await session.flush()
+    await _notify(session, subscription, "subscription_cancelled", ends_at=ends_at.isoformat())
+    return subscription
+
+
+async def resume_subscription(
+    session: AsyncSession, principal: Principal, subscription_id: str
+) -> Subscription:
+    subscription = await locked_subscription(session, principal, subscription_id)
+    if not (
+        subscription.status is SubscriptionStatus.ACTIVE
+        and subscription.cancel_at_period_end
+        and clock.now() < subscription.current_period_end
+    ):
+        raise InvalidStateError(
+            "Only a subscription set to end at the period end can be resumed.",
+            subscription.status.value,
+        )
+    if await charge_in_flight(session, subscription.id):
+        raise ConflictError("A charge for this subscription is in progress; try again shortly.")
+    subscription.cancel_at_period_end = False
+    subscription.cancellation_reason = None
+    await session.flush()
+    await _notify(
+        session,
+        subscription,
+        "subscription_resumed",
+        next_billing_at=subscription.current_period_end.isoformat(),
+    )
+    return subscription
+
+
+async def _notify(
+    session: AsyncSession, subscription: Subscription, template: str, **context: str
+) -> None:
+    account = await session.get_one(CustomerAccount, subscription.account_id)
+    business = await session.get_one(Business, subscription.business_id)
+    product = await session.get_one(Product, subscription.product_id)
+    await queue_email(
+        session,
+        Email(
+            recipient=account.email,
+            template=template,
+            locale=account.locale,
+            context={
+                "name": account.name,
+                "business_name": business.name,
+                "plan": product.name,
+                **context,
+            },
+        ),
+    )
