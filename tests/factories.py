@@ -132,6 +132,7 @@ class World:
         collection: ProductCollection | None = None,
         type: ProductType = ProductType.SUBSCRIPTION,
         interval: BillingInterval | None = BillingInterval.MONTH,
+        taxable: bool = False,
     ) -> Product:
         row = Product(
             business_id=business.id,
@@ -141,6 +142,7 @@ class World:
             price_minor=price,
             currency=currency,
             billing_interval=interval if type is not ProductType.ONE_TIME else None,
+            taxable=taxable,
         )
         await self.add(row)
         return row

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-_now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+
+def _real_now() -> datetime:
+    return datetime.now(UTC)
+
+
+_now: Callable[[], datetime] = _real_now
 _offset = timedelta(0)
 
 
@@ -20,9 +25,16 @@ def advance(delta: timedelta) -> None:
     _offset += delta
 
 
+def freeze(at: datetime) -> None:
+    """Stop the clock at `at` (tests only): amounts that depend on time become exact."""
+    global _now, _offset
+    moment = ensure_utc(at)
+    _now, _offset = (lambda: moment), timedelta(0)
+
+
 def reset() -> None:
-    global _offset
-    _offset = timedelta(0)
+    global _now, _offset
+    _now, _offset = _real_now, timedelta(0)
 
 
 def ensure_utc(value: datetime) -> datetime:
