@@ -27,7 +27,6 @@ from portal_gateway.db import Database
 from portal_gateway.models import (
     CustomerAccount,
     Invoice,
-    InvoiceLine,
     LicenseKey,
     Payment,
     PaymentMethod,
@@ -40,7 +39,6 @@ from portal_gateway.models.enums import (
     ApiKeyMode,
     BillingInterval,
     CardBrand,
-    InvoiceStatus,
     LicenseKeyStatus,
     PaymentStatus,
     ProductType,
@@ -50,7 +48,7 @@ from portal_gateway.models.enums import (
 from portal_gateway.notifications.backends import FileBackend
 from portal_gateway.notifications.dispatcher import Dispatcher
 from portal_gateway.services.businesses import create_business
-from portal_gateway.services.invoices import allocate_invoice_number
+from portal_gateway.services.invoices import LineDraft, issue_invoice
 from portal_gateway.services.sign_in import composers as sign_in_composers
 
 
@@ -214,50 +212,26 @@ class World:
         async with self.db.transaction() as session:
             for _ in range(count):
                 issued = self._stamp(None)
-                sequence, number = await allocate_invoice_number(
-                    session, account.business_id, issued
-                )
-                invoice = Invoice(
-                    business_id=account.business_id,
-                    account_id=account.id,
-                    subscription_id=subscription.id if subscription else None,
-                    number=number,
-                    sequence=sequence,
-                    status=InvoiceStatus.PAID,
-                    issued_at=issued,
+                invoice = await issue_invoice(
+                    session,
+                    account,
+                    [LineDraft("Service", 1, amount, amount)],
                     currency=currency,
-                    subtotal_minor=amount,
-                    tax_minor=0,
-                    total_minor=amount,
-                    billing_name=account.name,
-                    billing_email=account.email,
-                    created_at=issued,
+                    issued_at=issued,
+                    subscription_id=subscription.id if subscription else None,
                 )
-                session.add(invoice)
-                await session.flush()
-                session.add_all(
-                    [
-                        InvoiceLine(
-                            invoice_id=invoice.id,
-                            business_id=account.business_id,
-                            position=0,
-                            description="Service",
-                            quantity=1,
-                            unit_amount_minor=amount,
-                            amount_minor=amount,
-                        ),
-                        Payment(
-                            business_id=account.business_id,
-                            account_id=account.id,
-                            subscription_id=subscription.id if subscription else None,
-                            invoice_id=invoice.id,
-                            payment_method_id=payment_method.id if payment_method else None,
-                            amount_minor=amount,
-                            currency=currency,
-                            status=PaymentStatus.SUCCEEDED,
-                            created_at=issued,
-                        ),
-                    ]
+                session.add(
+                    Payment(
+                        business_id=account.business_id,
+                        account_id=account.id,
+                        subscription_id=subscription.id if subscription else None,
+                        invoice_id=invoice.id,
+                        payment_method_id=payment_method.id if payment_method else None,
+                        amount_minor=amount,
+                        currency=currency,
+                        status=PaymentStatus.SUCCEEDED,
+                        created_at=issued,
+                    )
                 )
                 created.append(invoice)
         return created

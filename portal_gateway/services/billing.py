@@ -31,20 +31,18 @@ from portal_gateway.models import (
     Business,
     CreditBalance,
     CustomerAccount,
-    Invoice,
-    InvoiceLine,
     Payment,
     PaymentMethod,
     Product,
     Subscription,
 )
-from portal_gateway.models.enums import InvoiceStatus, PaymentStatus, PlanChangeDirection
+from portal_gateway.models.enums import PaymentStatus, PlanChangeDirection
 from portal_gateway.notifications.outbox import Email, queue_email
 from portal_gateway.payments.processor import ChargeOutcome, ChargeResult
 from portal_gateway.services import idempotency
-from portal_gateway.services.invoices import allocate_invoice_number
+from portal_gateway.services.invoices import LineDraft, issue_invoice
 from portal_gateway.services.plan_changes import check_plan_change
-from portal_gateway.services.proration import PlanChangeQuote, ProrationLine, quote_plan_change
+from portal_gateway.services.proration import PlanChangeQuote, quote_plan_change
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +299,15 @@ async def _complete(
     target = await session.get_one(Product, change.product_id)
     invoice = None
     if quote.total_minor > 0:
-        invoice = await _issue_invoice(session, business, account, subscription, quote, now)
+        invoice = await issue_invoice(
+            session,
+            account,
+            list(quote.lines),
+            currency=quote.currency,
+            issued_at=now,
+            subscription_id=subscription.id,
+            credit_applied_minor=quote.credit_used_minor,
+        )
         if payment is not None:
             payment.invoice_id = invoice.id
     if payment is None:
@@ -352,60 +358,6 @@ async def _complete(
     return result
 
 
-async def _issue_invoice(
-    session: AsyncSession,
-    business: Business,
-    account: CustomerAccount,
-    subscription: Subscription,
-    quote: PlanChangeQuote,
-    now: datetime,
-) -> Invoice:
-    sequence, number = await allocate_invoice_number(session, business.id, now)
-    invoice = Invoice(
-        business_id=business.id,
-        account_id=account.id,
-        subscription_id=subscription.id,
-        number=number,
-        sequence=sequence,
-        status=InvoiceStatus.PAID,
-        issued_at=now,
-        currency=quote.currency,
-        subtotal_minor=quote.subtotal_minor,
-        tax_minor=quote.tax_minor,
-        total_minor=quote.total_minor,
-        credit_applied_minor=quote.credit_used_minor,
-        billing_name=account.name,
-        billing_email=account.email,
-        billing_address_line1=account.address_line1,
-        billing_address_line2=account.address_line2,
-        billing_address_city=account.address_city,
-        billing_address_state=account.address_state,
-        billing_address_postal_code=account.address_postal_code,
-        billing_address_country=account.address_country,
-        created_at=now,
-    )
-    session.add(invoice)
-    await session.flush()
-    session.add_all(
-        InvoiceLine(
-            invoice_id=invoice.id,
-            business_id=business.id,
-            position=position,
-            description=line.description,
-            quantity=line.quantity,
-            unit_amount_minor=line.unit_amount_minor,
-            amount_minor=line.amount_minor,
-            tax_minor=line.tax_minor,
-            proration=True,
-            period_start=line.period_start,
-            period_end=line.period_end,
-        )
-        for position, line in enumerate(quote.lines)
-    )
-    await session.flush()
-    return invoice
-
-
 def _outcome_of(payment: Payment, change: _ChangeDetails) -> PlanChanged | PaymentFailedError:
     if payment.status is PaymentStatus.SUCCEEDED:
         assert payment.subscription_id is not None
@@ -418,6 +370,14 @@ def _outcome_of(payment: Payment, change: _ChangeDetails) -> PlanChanged | Payme
     return PaymentFailedError(
         payment.failure_message or "The card was declined.", payment.failure_code, payment.id
     )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _from_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 def _amount(minor: int, currency: str) -> dict[str, str]:
@@ -447,8 +407,8 @@ class _ChangeDetails:
             "lines": [
                 {
                     **asdict(line),
-                    "period_start": line.period_start.isoformat(),
-                    "period_end": line.period_end.isoformat(),
+                    "period_start": _iso(line.period_start),
+                    "period_end": _iso(line.period_end),
                 }
                 for line in quote.lines
             ],
@@ -457,11 +417,11 @@ class _ChangeDetails:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> _ChangeDetails:
         first, second = (
-            ProrationLine(
+            LineDraft(
                 **{
                     **line,
-                    "period_start": datetime.fromisoformat(line["period_start"]),
-                    "period_end": datetime.fromisoformat(line["period_end"]),
+                    "period_start": _from_iso(line["period_start"]),
+                    "period_end": _from_iso(line["period_end"]),
                 }
             )
             for line in data["lines"]

@@ -20,7 +20,6 @@ from portal_gateway.models import (
     Business,
     CustomerAccount,
     Invoice,
-    InvoiceLine,
     LicenseKey,
     Payment,
     PaymentMethod,
@@ -41,7 +40,7 @@ from portal_gateway.models.enums import (
     SubscriptionStatus,
 )
 from portal_gateway.services.businesses import create_business, issue_api_key
-from portal_gateway.services.invoices import allocate_invoice_number, line_tax
+from portal_gateway.services.invoices import LineDraft, issue_invoice, line_tax
 
 DEMO_EMAIL = "dana.demo@example.com"
 MONTH = timedelta(days=30)
@@ -164,61 +163,41 @@ class _World:
         paid: bool = True,
         quantity: int = 1,
     ) -> Invoice:
-        sequence, number = await allocate_invoice_number(self.session, self.business.id, issued_at)
         amount = product.price_minor * quantity
         tax = line_tax(amount, self.business.tax_rate_bps) if product.taxable else 0
-        invoice = Invoice(
-            id=self.id("invoice", sequence),
-            business_id=self.business.id,
-            account_id=account.id,
-            subscription_id=subscription.id if subscription else None,
-            number=number,
-            sequence=sequence,
-            status=InvoiceStatus.PAID if paid else InvoiceStatus.OPEN,
-            issued_at=issued_at,
-            currency=product.currency,
-            subtotal_minor=amount,
-            tax_minor=tax,
-            total_minor=amount + tax,
-            billing_name=account.name,
-            billing_email=account.email,
-            billing_address_line1=account.address_line1,
-            billing_address_city=account.address_city,
-            billing_address_postal_code=account.address_postal_code,
-            billing_address_country=account.address_country,
-            created_at=issued_at,
-        )
-        line = InvoiceLine(
-            id=self.id("line", sequence),
-            invoice_id=invoice.id,
-            business_id=self.business.id,
-            position=0,
-            description=product.name,
-            quantity=quantity,
-            unit_amount_minor=product.price_minor,
-            amount_minor=amount,
-            tax_minor=tax,
+        line = LineDraft(
+            product.name,
+            quantity,
+            product.price_minor,
+            amount,
+            tax,
             period_start=period[0] if period else None,
             period_end=period[1] if period else None,
         )
+        invoice = await issue_invoice(
+            self.session,
+            account,
+            [line],
+            currency=product.currency,
+            issued_at=issued_at,
+            subscription_id=subscription.id if subscription else None,
+            status=InvoiceStatus.PAID if paid else InvoiceStatus.OPEN,
+        )
         payment = Payment(
-            id=self.id("payment", sequence),
             business_id=self.business.id,
             account_id=account.id,
             subscription_id=subscription.id if subscription else None,
             invoice_id=invoice.id,
             payment_method_id=method.id,
-            amount_minor=amount + tax,
+            amount_minor=invoice.total_minor,
             currency=product.currency,
             status=PaymentStatus.SUCCEEDED if paid else PaymentStatus.FAILED,
             purpose="renewal" if subscription else "purchase",
-            processor_ref=f"ch_demo_{sequence}",
+            processor_ref=f"ch_demo_{invoice.sequence}",
             failure_code=None if paid else "insufficient_funds",
             failure_message=None if paid else "The card has insufficient funds.",
             created_at=issued_at,
         )
-        self.session.add_all([invoice, line])
-        await self.session.flush()
         self.session.add(payment)
         await self.session.flush()
         return invoice

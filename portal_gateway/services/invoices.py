@@ -1,7 +1,8 @@
-"""Invoice numbers and amounts."""
+"""Invoices: numbers, lines, amounts, and the billing details they were issued with."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 
@@ -9,7 +10,20 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal_gateway.core.money import round_half_even
-from portal_gateway.models import Business
+from portal_gateway.models import Business, CustomerAccount, Invoice, InvoiceLine
+from portal_gateway.models.enums import InvoiceStatus
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    description: str
+    quantity: int
+    unit_amount_minor: int
+    amount_minor: int
+    tax_minor: int = 0
+    proration: bool = False
+    period_start: datetime | None = None
+    period_end: datetime | None = None
 
 
 async def allocate_invoice_number(
@@ -30,6 +44,67 @@ async def allocate_invoice_number(
         )
     ).one()
     return sequence, f"{prefix}-{issued_at.year}-{sequence:06d}"
+
+
+async def issue_invoice(
+    session: AsyncSession,
+    account: CustomerAccount,
+    lines: list[LineDraft],
+    *,
+    currency: str,
+    issued_at: datetime,
+    subscription_id: str | None = None,
+    status: InvoiceStatus = InvoiceStatus.PAID,
+    credit_applied_minor: int = 0,
+) -> Invoice:
+    """A numbered invoice with its lines; it keeps the account's billing details as they are
+    now, so that later edits do not rewrite what was issued."""
+    sequence, number = await allocate_invoice_number(session, account.business_id, issued_at)
+    subtotal = sum(line.amount_minor for line in lines)
+    tax = sum(line.tax_minor for line in lines)
+    invoice = Invoice(
+        business_id=account.business_id,
+        account_id=account.id,
+        subscription_id=subscription_id,
+        number=number,
+        sequence=sequence,
+        status=status,
+        issued_at=issued_at,
+        currency=currency,
+        subtotal_minor=subtotal,
+        tax_minor=tax,
+        total_minor=subtotal + tax,
+        credit_applied_minor=credit_applied_minor,
+        billing_name=account.name,
+        billing_email=account.email,
+        billing_address_line1=account.address_line1,
+        billing_address_line2=account.address_line2,
+        billing_address_city=account.address_city,
+        billing_address_state=account.address_state,
+        billing_address_postal_code=account.address_postal_code,
+        billing_address_country=account.address_country,
+        created_at=issued_at,
+    )
+    session.add(invoice)
+    await session.flush()
+    session.add_all(
+        InvoiceLine(
+            invoice_id=invoice.id,
+            business_id=account.business_id,
+            position=position,
+            description=line.description,
+            quantity=line.quantity,
+            unit_amount_minor=line.unit_amount_minor,
+            amount_minor=line.amount_minor,
+            tax_minor=line.tax_minor,
+            proration=line.proration,
+            period_start=line.period_start,
+            period_end=line.period_end,
+        )
+        for position, line in enumerate(lines)
+    )
+    await session.flush()
+    return invoice
 
 
 def line_tax(amount_minor: int, tax_rate_bps: int) -> int:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 
 from portal_gateway.core.money import round_half_even
-from portal_gateway.services.invoices import line_tax
+from portal_gateway.services.invoices import LineDraft, line_tax
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -36,19 +36,8 @@ def prorate(amount_minor: int, fraction: Fraction) -> int:
 
 
 @dataclass(frozen=True)
-class ProrationLine:
-    description: str
-    quantity: int
-    unit_amount_minor: int
-    amount_minor: int
-    tax_minor: int
-    period_start: datetime
-    period_end: datetime
-
-
-@dataclass(frozen=True)
 class PlanChangeQuote:
-    lines: tuple[ProrationLine, ProrationLine]
+    lines: tuple[LineDraft, LineDraft]
     currency: str
     # What is charged to the card now, after the account's credit.
     amount_due_minor: int
@@ -89,23 +78,25 @@ def quote_plan_change(
     charge = prorate(new_unit_minor * quantity, fraction)
     start = min(max(now, period_start), period_end)
     lines = (
-        ProrationLine(
+        LineDraft(
             f"Unused time on {old_name}",
             quantity,
             -old_unit_minor,
             credit,
             line_tax(credit, tax_rate_bps) if old_taxable else 0,
-            start,
-            period_end,
+            proration=True,
+            period_start=start,
+            period_end=period_end,
         ),
-        ProrationLine(
+        LineDraft(
             f"Remaining time on {new_name}",
             quantity,
             new_unit_minor,
             charge,
             line_tax(charge, tax_rate_bps) if new_taxable else 0,
-            start,
-            period_end,
+            proration=True,
+            period_start=start,
+            period_end=period_end,
         ),
     )
     total = sum(line.amount_minor + line.tax_minor for line in lines)
