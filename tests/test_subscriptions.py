@@ -57,6 +57,14 @@ CANCEL = """mutation($input: CancelSubscriptionInput!) { cancelSubscription(inpu
   ... on Error { code message }
 } }"""
 
+UPDATE = """mutation($input: UpdateBillingDetailsInput!) { updateBillingDetails(input: $input) {
+  __typename
+  ... on UpdateBillingDetailsSuccess { account { name phone billingAddress { line1 line2 city
+      state postalCode country } } }
+  ... on InvalidInputError { code field }
+  ... on Error { code }
+} }"""
+
 RESUME = """mutation($id: ID!) { resumeSubscription(input: {subscriptionId: $id}) {
   __typename
   ... on ResumeSubscriptionSuccess { subscription { status cancelAtPeriodEnd nextBillingDate } }
@@ -275,6 +283,23 @@ async def test_declined_upgrade_changes_nothing_but_one_failed_payment(
     )
     business = (await _rows(db, select(Business).where(Business.id == who.business.id)))[0]
     assert business.invoice_sequence == 0  # no number was used up
+
+
+async def test_a_processor_error_charges_nothing_and_can_be_retried(
+    world: World, db: Database
+) -> None:
+    who = await _subscriber(world, card="tok_processing_error")
+    first = await _change(world, who, "Pro", key="attempt-1")
+    assert (first["__typename"], first["declineCode"]) == ("PaymentFailedError", "processing_error")
+    ledger = await _rows(
+        db, select(TestProcessorCharge).where(
+            TestProcessorCharge.idempotency_key == first["payment"]["id"]
+        )
+    )  # fmt: skip
+    assert ledger == []  # the processor took nothing
+    second = await _change(world, who, "Pro", key="attempt-2")
+    assert second["__typename"] == "PaymentFailedError"
+    assert second["payment"]["id"] != first["payment"]["id"]
 
 
 async def test_an_idempotent_retry_returns_the_same_payment(world: World, db: Database) -> None:
@@ -612,6 +637,7 @@ async def test_merchant_keys_are_refused_on_customer_mutations(world: World) -> 
         (CANCEL, {"input": {"subscriptionId": who.subscription_id}}),
         (RESUME, {"id": who.subscription_id}),
         (CHANGE, {"input": {"subscriptionId": who.subscription_id, "productId": who.plan("Pro")}}),
+        (UPDATE, {"input": {"accountId": gid("CustomerAccount", who.account.id), "name": "M"}}),
     ):
         body = await world.gql(query, variables, token=who.business.api_key, expect_errors=True)
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
@@ -682,13 +708,6 @@ async def test_payment_counts_stay_single_per_change(world: World, db: Database)
 
 # ---- billing details ----
 
-UPDATE = """mutation($input: UpdateBillingDetailsInput!) { updateBillingDetails(input: $input) {
-  __typename
-  ... on UpdateBillingDetailsSuccess { account { name phone billingAddress { line1 line2 city
-      state postalCode country } } }
-  ... on InvalidInputError { code field }
-  ... on Error { code }
-} }"""
 
 ADDRESS = {"line1": "Unter den Linden 1", "city": "Berlin", "postalCode": "10117", "country": "de"}
 

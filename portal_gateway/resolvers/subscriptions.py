@@ -80,7 +80,6 @@ class PlanChangePreview:
     direction: PlanChangeDirection
     quote: PlanChangeQuote
     new_recurring_minor: int
-    next_billing_at: str | None
 
 
 async def preview(
@@ -106,5 +105,4 @@ async def preview(
         direction=direction,
         quote=quote,
         new_recurring_minor=target.price_minor * subscription.quantity,
-        next_billing_at=None,
     )
