@@ -31,12 +31,14 @@ from typing import Any
 
 import asyncpg
 import httpx
+from asgi_lifespan import LifespanManager
 from sqlalchemy import event, insert
 from sqlalchemy.engine import make_url
 
 from portal_gateway.app import create_app
 from portal_gateway.config import Settings
 from portal_gateway.core import clock
+from portal_gateway.core.cards import CardBrand
 from portal_gateway.core.ids import encode_global_id, new_id, normalize_email
 from portal_gateway.db import Database
 from portal_gateway.migrations.runner import upgrade_async
@@ -53,7 +55,6 @@ from portal_gateway.models import (
 from portal_gateway.models.enums import (
     ApiKeyMode,
     BillingInterval,
-    CardBrand,
     InvoiceStatus,
     LinkKind,
     PaymentStatus,
@@ -61,7 +62,7 @@ from portal_gateway.models.enums import (
     SubscriptionStatus,
 )
 from portal_gateway.services.businesses import create_business
-from portal_gateway.services.portal_sessions import mint_link
+from portal_gateway.services.links import mint_link
 
 HERE = Path(__file__).resolve().parent
 DASHBOARD = (HERE / "dashboard.graphql").read_text()
@@ -257,10 +258,13 @@ async def statements_per_request(db: Database, settings: Settings, access_token:
     def note(*_: Any) -> None:
         statements.append("x")
 
-    app = create_app(settings, db)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url=settings.public_url
-    ) as client:
+    app = create_app(settings, db, background=False)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url=settings.public_url
+        ) as client,
+    ):
         headers = {"Authorization": f"Bearer {access_token}"}
         await client.post("/graphql", json={"query": DASHBOARD}, headers=headers)  # warm up
         event.listen(db.engine.sync_engine, "before_cursor_execute", note)

@@ -9,22 +9,22 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
-from portal_gateway.app import dispatcher_for
 from portal_gateway.auth.api_keys import authenticate_api_key
 from portal_gateway.auth.principal import MerchantPrincipal
 from portal_gateway.config import Settings
 from portal_gateway.core.ids import decode_global_id, encode_global_id, normalize_email
 from portal_gateway.db import Database
+from portal_gateway.jobs.outbox import dispatcher_for
 from portal_gateway.migrations.runner import upgrade
 from portal_gateway.models import CustomerAccount
-from portal_gateway.models.enums import ApiKeyMode
-from portal_gateway.payments import processor_from_settings
-from portal_gateway.reconcile import RECONCILE_GRACE, reconcile_pending_payments
-from portal_gateway.services import audit, demo, portal_sessions
+from portal_gateway.resources import open_resources
+from portal_gateway.services import audit, demo, links
 from portal_gateway.services.businesses import create_business
+from portal_gateway.services.reconciliation import RECONCILE_GRACE, reconcile_pending_payments
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--business", required=True, help="the business's id (global or raw)")
     invite.add_argument("--email", required=True, help="the customer's email at that business")
 
+    schema = commands.add_parser("schema", help="the GraphQL schema").add_subparsers(
+        dest="schema", required=True
+    )
+    export = schema.add_parser("export", help="write the served schema as SDL (schema.graphql)")
+    export.add_argument("path", nargs="?", default="schema.graphql")
+
     demo_cmd = commands.add_parser("demo", help="demo data").add_subparsers(
         dest="demo", required=True
     )
@@ -103,24 +109,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"settled {settled} pending payments")
     elif args.command == "invite":
         return asyncio.run(_invite(settings, args.business, args.email))
+    elif args.command == "schema":
+        _export_schema(Path(args.path))
     return 0
 
 
+def _export_schema(path: Path) -> None:
+    # The one command that needs the GraphQL layer; imported here so that the others
+    # start without building the schema.
+    from portal_gateway.schema import schema_sdl
+
+    path.write_text(schema_sdl())
+    print(f"wrote {path}")
+
+
 async def _reconcile(settings: Settings, older_than: timedelta) -> int:
-    db = Database.from_settings(settings)
-    try:
-        processor = processor_from_settings(settings, db)
-        return await reconcile_pending_payments(db, processor, older_than=older_than)
-    finally:
-        await db.dispose()
+    async with open_resources(settings) as resources:
+        return await reconcile_pending_payments(
+            resources.db, resources.processor, older_than=older_than
+        )
 
 
 async def _drain(settings: Settings) -> int:
-    db = Database.from_settings(settings)
-    try:
-        return await dispatcher_for(settings, db).drain()
-    finally:
-        await db.dispose()
+    async with open_resources(settings) as resources:
+        return await dispatcher_for(resources).drain()
 
 
 async def _invite(settings: Settings, business: str, email: str) -> int:
@@ -140,7 +152,7 @@ async def _invite(settings: Settings, business: str, email: str) -> int:
                 return 1
             # The operator acts for the business, as its API key would.
             principal = MerchantPrincipal(business_id=business_id, api_key_id="cli")
-            link = await portal_sessions.create_dynamic_link(
+            link = await links.create_dynamic_link(
                 session,
                 principal,
                 account_id=account.id,
@@ -153,9 +165,7 @@ async def _invite(settings: Settings, business: str, email: str) -> int:
             )  # fmt: skip
     finally:
         await db.dispose()
-    static = portal_sessions.static_portal_url(
-        settings.link_base_url, business_id, live=settings.is_live
-    )
+    static = links.static_portal_url(settings.link_base_url, business_id, live=settings.is_live)
     print(f"static link (never expires; the customer enters their email): {static}")
     print(f"one-time link for {account.email} (valid until {link.expires_at:%Y-%m-%d %H:%M} UTC):")
     print(f"  {link.url}")
@@ -199,7 +209,7 @@ async def _create_business(settings: Settings, args: argparse.Namespace) -> str:
             business, key = await create_business(
                 session,
                 args.name,
-                ApiKeyMode(settings.mode),
+                settings.mode,
                 tax_rate_bps=args.tax_rate_bps,
                 support_email=args.support_email,
                 website_url=args.website_url,
@@ -217,7 +227,7 @@ async def _seed(settings: Settings, *, as_json: bool, announce: bool) -> None:
     db = Database.from_settings(settings)
     try:
         async with db.transaction() as session:
-            result = await demo.seed(session, ApiKeyMode(settings.mode))
+            result = await demo.seed(session, settings.mode)
         if as_json:
             print(
                 json.dumps(
@@ -246,19 +256,17 @@ async def _seed(settings: Settings, *, as_json: bool, announce: bool) -> None:
 async def _announce(settings: Settings, db: Database, result: demo.SeedResult) -> None:
     first = result.businesses[0]
     async with db.transaction() as session:
-        principal = await authenticate_api_key(session, first.api_key, ApiKeyMode(settings.mode))
+        principal = await authenticate_api_key(session, first.api_key, settings.mode)
         account = await demo.demo_account(session, first.id)
         assert account is not None
-        link = await portal_sessions.create_dynamic_link(
+        link = await links.create_dynamic_link(
             session,
             principal,
             account_id=account.id,
             base_url=settings.link_base_url,
             live=settings.is_live,
         )
-    static = portal_sessions.static_portal_url(
-        settings.link_base_url, first.id, live=settings.is_live
-    )
+    static = links.static_portal_url(settings.link_base_url, first.id, live=settings.is_live)
     out = sys.stdout
     out.write(
         "\n"

@@ -6,8 +6,10 @@ import json
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from portal_gateway.models.enums import ApiKeyMode
 
 # Development-only secrets: refused in live mode, so they can never sign a real session.
 _DEV_SECRET = "portal-gateway-development-secret-not-for-live-use"  # noqa: S105
@@ -16,7 +18,8 @@ _DEV_SECRET = "portal-gateway-development-secret-not-for-live-use"  # noqa: S105
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore")
 
-    mode: Literal["test", "live"] = "test"
+    # test or live: which API keys open the door, and how strict the rest is.
+    mode: ApiKeyMode = ApiKeyMode.TEST
     database_url: str = "sqlite+aiosqlite:///./portal.db"
     public_url: str = "http://127.0.0.1:8000"
     frontend_url: str | None = None
@@ -24,10 +27,11 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = 8000
-    secret_key: str = _DEV_SECRET
+    # Secrets are SecretStr: a settings object that is printed or logged shows "**********".
+    secret_key: SecretStr = SecretStr(_DEV_SECRET)
     # JSON object {kid: secret}; the first entry signs, every entry verifies,
     # so a new key can be added in front and an old one dropped a session later.
-    jwt_keys: str | None = None
+    jwt_keys: SecretStr | None = None
     session_ttl_seconds: int = Field(default=12 * 3600, ge=60, le=30 * 86400)
     graphiql: bool | None = None
     introspection: bool | None = None
@@ -41,7 +45,7 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 587
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
 
@@ -70,8 +74,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _live_needs_real_secrets(self) -> Settings:
-        if self.mode == "live":
-            if self.secret_key == _DEV_SECRET or len(self.secret_key) < 32:
+        if self.is_live:
+            secret = self.secret_key.get_secret_value()
+            if secret == _DEV_SECRET or len(secret) < 32:
                 raise ValueError("live mode needs PORTAL_SECRET_KEY (32+ characters)")
             if not self.jwt_keys:
                 raise ValueError("live mode needs PORTAL_JWT_KEYS")
@@ -86,7 +91,7 @@ class Settings(BaseSettings):
 
     @property
     def is_live(self) -> bool:
-        return self.mode == "live"
+        return self.mode is ApiKeyMode.LIVE
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -100,16 +105,12 @@ class Settings(BaseSettings):
     def processor_name(self) -> str:
         return self.payment_processor or "test"
 
-    @property
-    def api_key_prefix(self) -> str:
-        return f"sk_{self.mode}_"
-
     @cached_property
     def signing_keys(self) -> dict[str, str]:
         """kid -> secret, the signing key first."""
         if not self.jwt_keys:
-            return {"dev": self.secret_key}
-        keys = json.loads(self.jwt_keys)
+            return {"dev": self.secret_key.get_secret_value()}
+        keys = json.loads(self.jwt_keys.get_secret_value())
         if not isinstance(keys, dict) or not keys:
             raise ValueError("PORTAL_JWT_KEYS must be a JSON object {kid: secret}")
         for kid, secret in keys.items():

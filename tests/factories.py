@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from asgi_lifespan import LifespanManager
 
 from portal_gateway.app import create_app
 from portal_gateway.config import Settings
 from portal_gateway.core import clock
+from portal_gateway.core.cards import CardBrand
 from portal_gateway.core.ids import encode_global_id, normalize_email
 from portal_gateway.db import Database
 from portal_gateway.models import (
@@ -38,7 +40,6 @@ from portal_gateway.models import (
 from portal_gateway.models.enums import (
     ApiKeyMode,
     BillingInterval,
-    CardBrand,
     LicenseKeyStatus,
     PaymentStatus,
     ProductType,
@@ -337,14 +338,14 @@ class World:
 async def app_client(
     settings: Settings, db: Database, client_address: str = "203.0.113.7"
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of an app with other settings than the default test ones."""
-    app = create_app(settings, db)
-    transport = httpx.ASGITransport(app=app, client=(client_address, 40000))
-    try:
+    """A client of an app with other settings than the default test ones. The app's lifespan
+    runs (its resources are opened and closed), without the background jobs: the tests
+    deliver mail and reconcile themselves."""
+    app = create_app(settings, db, background=False)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app, client=(client_address, 40000))
         async with httpx.AsyncClient(transport=transport, base_url=settings.public_url) as client:
             yield client
-    finally:
-        await app.state.rate_limits.close()
 
 
 def token_of(url: str) -> str:

@@ -21,7 +21,7 @@ def test_schema_file_matches_served_schema() -> None:
     committed = (ROOT / "schema.graphql").read_text()
     assert committed == schema_sdl(), (
         "schema.graphql differs from the served schema; regenerate it with "
-        "`python -m portal_gateway.schema_export` and review the change"
+        "`portal-gateway schema export` and review the change"
     )
 
 

@@ -291,7 +291,7 @@ async def _session_claims(world: World) -> tuple[str, dict[str, object]]:
 
 async def test_forged_access_tokens_are_refused(world: World, settings: Settings) -> None:
     token, claims = await _session_claims(world)
-    secret = settings.secret_key
+    secret = settings.secret_key.get_secret_value()
     header, payload, signature = token.split(".")
     none_header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
     edited = dict(claims, sub="someone-else")

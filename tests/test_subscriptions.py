@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from portal_gateway.auth.principal import PortalPrincipal
 from portal_gateway.core import clock
+from portal_gateway.core.cards import CardBrand
 from portal_gateway.db import Database
 from portal_gateway.models import (
     AuditEvent,
@@ -22,18 +23,17 @@ from portal_gateway.models import (
     Payment,
     PaymentMethod,
     Subscription,
-    TestProcessorCharge,
 )
 from portal_gateway.models.enums import (
-    CardBrand,
     PaymentStatus,
     PortalScope,
     ProductType,
     SubscriptionStatus,
 )
-from portal_gateway.payments.test_processor import TestProcessor
-from portal_gateway.reconcile import reconcile_pending_payments
-from portal_gateway.services import billing
+from portal_gateway.payments.test_processor import TestProcessor, TestProcessorCharge
+from portal_gateway.services import plan_changes
+from portal_gateway.services.charges import PendingCharge
+from portal_gateway.services.reconciliation import reconcile_pending_payments
 from tests.factories import Merchant, World, gid, unique_email
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -337,11 +337,11 @@ async def test_a_crash_after_charging_is_settled_by_reconcile_without_a_second_c
                                 who.business.id, who.account.id)  # fmt: skip
     processor = TestProcessor(db, live=False)
     async with db.transaction() as session:
-        pending = await billing.begin_plan_change(
+        pending = await plan_changes.begin_plan_change(
             session, principal, subscription_id=who.subscription.id,
             product_id=who.plans["Pro"].id, idempotency_key=None,
         )  # fmt: skip
-    assert isinstance(pending, billing.PendingCharge)
+    assert isinstance(pending, PendingCharge)
     charged = await processor.charge(
         pending.payment_method_ref, pending.amount_minor, pending.currency, pending.payment_id
     )
@@ -380,11 +380,11 @@ async def test_a_charge_that_never_reached_the_processor_is_settled_as_failed(
     principal = PortalPrincipal("s", PortalScope.BUSINESS, who.account.email_normalized,
                                 who.business.id, who.account.id)  # fmt: skip
     async with db.transaction() as session:
-        pending = await billing.begin_plan_change(
+        pending = await plan_changes.begin_plan_change(
             session, principal, subscription_id=who.subscription.id,
             product_id=who.plans["Pro"].id, idempotency_key=None,
         )  # fmt: skip
-    assert isinstance(pending, billing.PendingCharge)
+    assert isinstance(pending, PendingCharge)
     await reconcile_pending_payments(db, TestProcessor(db, live=False), older_than=timedelta(0))
     payment = (await _rows(db, select(Payment).where(Payment.id == pending.payment_id)))[0]
     assert (payment.status, payment.failure_code) == (PaymentStatus.FAILED, "not_charged")

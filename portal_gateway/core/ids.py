@@ -27,6 +27,18 @@ def encode_global_id(type_name: str, local_id: str) -> str:
     return base64.b64encode(f"{type_name}:{local_id}".encode()).decode()
 
 
+# What a global id that is malformed, or names another type, stands for where an id of one
+# type is expected: no row has it, so a lookup finds nothing (NotFoundError, audited like any
+# other), and a service that must tell "malformed" from "absent" can compare with it.
+NO_SUCH_ID = ""
+
+
+def local_id(global_id: str, type_name: str) -> str:
+    """The row id inside a global id of `type_name`, or NO_SUCH_ID."""
+    decoded = decode_global_id(global_id)
+    return decoded[1] if decoded is not None and decoded[0] == type_name else NO_SUCH_ID
+
+
 def decode_global_id(global_id: str) -> tuple[str, str] | None:
     """(type, id) for a well-formed global id, None for anything else."""
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from portal_gateway.auth.principal import Principal
 from portal_gateway.loaders.by_id import ByIdLoader
 from portal_gateway.loaders.by_parent import (
@@ -25,21 +27,41 @@ from portal_gateway.models import (
     Purchase,
     Subscription,
 )
+from portal_gateway.models.base import Base
+
+# The one list of node types: the type name in a global id, and the table behind it. `node`
+# loads by it, and the schema wraps each of these tables' rows in the type of that name.
+NODE_MODELS: dict[str, type[Base]] = {
+    "Business": Business,
+    "CustomerAccount": CustomerAccount,
+    "Product": Product,
+    "ProductCollection": ProductCollection,
+    "Subscription": Subscription,
+    "Purchase": Purchase,
+    "Invoice": Invoice,
+    "Payment": Payment,
+    "PaymentMethod": PaymentMethod,
+    "LicenseKey": LicenseKey,
+}
 
 
 class Loaders:
     def __init__(self, reader: Reader, principal: Principal) -> None:
         self.reader = reader
-        self.business = ByIdLoader(reader, principal, Business)
-        self.account = ByIdLoader(reader, principal, CustomerAccount)
-        self.product = ByIdLoader(reader, principal, Product)
-        self.collection = ByIdLoader(reader, principal, ProductCollection)
-        self.subscription = ByIdLoader(reader, principal, Subscription)
-        self.purchase = ByIdLoader(reader, principal, Purchase)
-        self.invoice = ByIdLoader(reader, principal, Invoice)
-        self.payment = ByIdLoader(reader, principal, Payment)
-        self.payment_method = ByIdLoader(reader, principal, PaymentMethod)
-        self.license_key = ByIdLoader(reader, principal, LicenseKey)
+        self.by_type: dict[str, ByIdLoader[Any]] = {
+            name: ByIdLoader(reader, principal, model) for name, model in NODE_MODELS.items()
+        }
+        by_type = self.by_type
+        self.business: ByIdLoader[Business] = by_type["Business"]
+        self.account: ByIdLoader[CustomerAccount] = by_type["CustomerAccount"]
+        self.product: ByIdLoader[Product] = by_type["Product"]
+        self.collection: ByIdLoader[ProductCollection] = by_type["ProductCollection"]
+        self.subscription: ByIdLoader[Subscription] = by_type["Subscription"]
+        self.purchase: ByIdLoader[Purchase] = by_type["Purchase"]
+        self.invoice: ByIdLoader[Invoice] = by_type["Invoice"]
+        self.payment: ByIdLoader[Payment] = by_type["Payment"]
+        self.payment_method: ByIdLoader[PaymentMethod] = by_type["PaymentMethod"]
+        self.license_key: ByIdLoader[LicenseKey] = by_type["LicenseKey"]
         self.lines_by_invoice = LinesByInvoiceIdLoader(reader, principal)
         self.products_by_collection = ProductsByCollectionIdLoader(reader, principal)
         self.license_keys_by_purchase = LicenseKeysByPurchaseIdLoader(reader, principal)
@@ -49,7 +71,7 @@ class Loaders:
 
     async def clear(self) -> None:
         """After a commit: drop every cached answer so payloads show the new state."""
-        for loader in vars(self).values():
+        for loader in vars(self).values():  # by_type's loaders are attributes too
             if hasattr(loader, "clear_all"):
                 loader.clear_all()
         await self.reader.refresh()

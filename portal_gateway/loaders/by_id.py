@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import select
 
 from portal_gateway.auth.principal import Principal
-from portal_gateway.auth.scope import scoped
 from portal_gateway.loaders.reader import Reader
+from portal_gateway.queries.readable import readable
 
 M = TypeVar("M")
 
@@ -24,7 +23,7 @@ class ByIdLoader(DataLoader[str, M | None], Generic[M]):
     async def batch_load_fn(self, ids: list[str]) -> list[M | None]:
         model: Any = self._model
         rows = await self._reader.scalars(
-            scoped(select(model).where(model.id.in_(set(ids))), model, self._principal)
+            readable(model, self._principal).where(model.id.in_(set(ids)))
         )
         by_id = {row.id: row for row in rows}
         return [by_id.get(row_id) for row_id in ids]

@@ -10,11 +10,11 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from portal_gateway.models import Base
+from portal_gateway.migrations.tables import metadata
 from portal_gateway.models.base import UTCDateTime
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:

@@ -11,7 +11,6 @@ from portal_gateway.models.outbox import OutboxMessage
 from portal_gateway.models.payment import Payment
 from portal_gateway.models.payment_method import PaymentMethod
 from portal_gateway.models.portal_session import LinkToken, PortalSession
-from portal_gateway.models.processor import TestProcessorCharge
 from portal_gateway.models.product import Product, ProductCollection
 from portal_gateway.models.purchase import Purchase
 from portal_gateway.models.subscription import Subscription
@@ -36,5 +35,4 @@ __all__ = [
     "ProductCollection",
     "Purchase",
     "Subscription",
-    "TestProcessorCharge",
 ]

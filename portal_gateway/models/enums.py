@@ -1,4 +1,5 @@
-"""The domain's enumerations, shared by models, services and the schema."""
+"""The domain's enumerations, shared by models, services and the schema (card brands are in
+core.cards: the processor interface uses them too)."""
 
 from __future__ import annotations
 
@@ -55,17 +56,6 @@ class LicenseKeyStatus(enum.Enum):
     ACTIVE = "ACTIVE"
     EXPIRED = "EXPIRED"
     DISABLED = "DISABLED"
-
-
-class CardBrand(enum.Enum):
-    VISA = "VISA"
-    MASTERCARD = "MASTERCARD"
-    AMEX = "AMEX"
-    DISCOVER = "DISCOVER"
-    JCB = "JCB"
-    DINERS = "DINERS"
-    UNIONPAY = "UNIONPAY"
-    UNKNOWN = "UNKNOWN"
 
 
 class PortalScope(enum.Enum):

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal_gateway.core.cards import CardBrand
 from portal_gateway.models.base import Base, created_at_column, enum_column, id_column
-from portal_gateway.models.enums import CardBrand
 
 
 class PaymentMethod(Base):

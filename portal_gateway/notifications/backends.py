@@ -57,7 +57,7 @@ class SmtpBackend:
             hostname=settings.smtp_host,
             port=settings.smtp_port,
             username=settings.smtp_username,
-            password=settings.smtp_password,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             use_tls=settings.smtp_tls == "tls",
             start_tls=settings.smtp_tls == "starttls",
             timeout=30,

@@ -10,7 +10,6 @@ when it was queued, so the resend is recognizably the same mail.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import uuid
@@ -74,15 +73,6 @@ class Dispatcher:
         while handled := await self.run_once():
             total += handled
         return total
-
-    async def run_forever(self, poll_seconds: float) -> None:
-        while True:
-            try:
-                if await self.run_once():
-                    continue
-            except Exception:  # the loop must outlive a database hiccup; the next poll retries
-                log.exception("outbox dispatcher: claim failed")
-            await asyncio.sleep(poll_seconds)
 
     async def _claim(self) -> list[str]:
         now = clock.now()

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
-from portal_gateway.models.enums import CardBrand
+from portal_gateway.core.cards import CardBrand
 
 
 class ChargeOutcome(enum.Enum):

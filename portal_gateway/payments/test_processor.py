@@ -18,19 +18,41 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import String, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
 
+from portal_gateway.core.cards import CardBrand
 from portal_gateway.db import Database
-from portal_gateway.models import TestProcessorCharge
-from portal_gateway.models.enums import CardBrand
+from portal_gateway.models.base import Base, created_at_column, currency_column, money_column
 from portal_gateway.payments.processor import (
     CardDetails,
     CardRefused,
     ChargeOutcome,
     ChargeResult,
 )
+
+
+class TestProcessorCharge(Base):
+    """The test processor's own ledger: like a real processor it remembers every charge by
+    its idempotency key, across restarts, so that a crash after charging is settled by
+    asking it (`billing reconcile`) and a retried charge is never taken twice. Beside the
+    processor, not among the models: nothing but the test processor reads it."""
+
+    __tablename__ = "test_processor_charges"
+    __test__ = False  # a name pytest would otherwise try to collect
+
+    idempotency_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    payment_method_ref: Mapped[str] = mapped_column(String(255))
+    amount_minor: Mapped[int] = money_column()
+    currency: Mapped[str] = currency_column()
+    # "succeeded", "declined" or "error"
+    outcome: Mapped[str] = mapped_column(String(16))
+    decline_code: Mapped[str | None] = mapped_column(String(64))
+    charge_ref: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = created_at_column()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What every resolver of one request shares: built in the app's `get_context`."""
+"""What every resolver of one request shares: built by the GraphQL view's `get_context`."""
 
 from __future__ import annotations
 
@@ -7,34 +7,39 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal_gateway.auth.access_tokens import AccessTokens
 from portal_gateway.auth.principal import Principal
-from portal_gateway.auth.rate_limits import RateLimits
 from portal_gateway.config import Settings
-from portal_gateway.db import Database
 from portal_gateway.loaders import Loaders
 from portal_gateway.loaders.reader import Reader
-from portal_gateway.payments.processor import PaymentProcessor
+from portal_gateway.resources import Resources
+from portal_gateway.services.unit_of_work import Actor
 
 
 @dataclass
 class Context:
     request: Request
     response: Response
-    settings: Settings
-    db: Database
-    access_tokens: AccessTokens
-    rate_limits: RateLimits
-    processor: PaymentProcessor
+    resources: Resources
     principal: Principal
     client_address: str | None
     reader: Reader = field(init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.reader = Reader(self.db.read_sessions)
+        self.reader = Reader(self.resources.db.read_sessions)
         self.loaders = Loaders(self.reader, self.principal)
 
     @property
-    def customer_id_secret(self) -> bytes:
-        return self.settings.secret_key.encode()
+    def settings(self) -> Settings:
+        return self.resources.settings
+
+    @property
+    def actor(self) -> Actor:
+        """The request's principal and address, as a change's audit event records them."""
+        return Actor(self.principal, self.client_address)
+
+    def act_as(self, principal: Principal) -> None:
+        """The rest of this request runs as `principal` (signIn's payload reads as the new
+        session), with loaders of its own scope."""
+        self.principal = principal
+        self.loaders = Loaders(self.reader, principal)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from portal_gateway.core.errors import NotFoundError, RequestInputError
-from portal_gateway.core.ids import decode_global_id
+from portal_gateway.core.errors import RequestInputError
+from portal_gateway.core.ids import decode_global_id, local_id
 
 
 def filter_id(global_id: str | None, type_name: str, argument: str) -> str | None:
@@ -17,8 +17,6 @@ def filter_id(global_id: str | None, type_name: str, argument: str) -> str | Non
 
 
 def input_id(global_id: str, type_name: str) -> str:
-    """A mutation's target: anything that is not an id of the right type does not exist."""
-    decoded = decode_global_id(global_id)
-    if decoded is None or decoded[0] != type_name:
-        raise NotFoundError(f"No such {type_name}.")
-    return decoded[1]
+    """A mutation's target: anything that is not an id of the right type names no row, so
+    the service answers NotFoundError inside its unit of work, audited like any other."""
+    return local_id(global_id, type_name)

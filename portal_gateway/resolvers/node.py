@@ -5,31 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aiodataloader import DataLoader
-
 from portal_gateway.core.errors import RequestInputError
 from portal_gateway.core.ids import decode_global_id
 from portal_gateway.resolvers import viewer as viewer_resolvers
 from portal_gateway.resolvers.context import Context
 
 MAX_NODES = 100
-
-
-def _loader(ctx: Context, type_name: str) -> DataLoader[str, Any] | None:
-    loaders = ctx.loaders
-    by_type: dict[str, DataLoader[str, Any]] = {
-        "Business": loaders.business,
-        "CustomerAccount": loaders.account,
-        "Product": loaders.product,
-        "ProductCollection": loaders.collection,
-        "Subscription": loaders.subscription,
-        "Purchase": loaders.purchase,
-        "Invoice": loaders.invoice,
-        "Payment": loaders.payment,
-        "PaymentMethod": loaders.payment_method,
-        "LicenseKey": loaders.license_key,
-    }
-    return by_type.get(type_name)
 
 
 async def node(ctx: Context, global_id: str) -> Any | None:
@@ -41,7 +22,7 @@ async def node(ctx: Context, global_id: str) -> Any | None:
     if type_name == "Customer":
         current = await viewer_resolvers.viewer(ctx)
         return current if current is not None and current.id == local_id else None
-    loader = _loader(ctx, type_name)
+    loader = ctx.loaders.by_type.get(type_name)
     return await loader.load(local_id) if loader is not None else None
 
 

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import Select, select
 
 from portal_gateway.auth.principal import PortalPrincipal
-from portal_gateway.auth.scope import scoped
 from portal_gateway.core.ids import customer_id
 from portal_gateway.loaders.pagination import Page, PageRequest, paginate
 from portal_gateway.models import (
@@ -23,6 +19,10 @@ from portal_gateway.models import (
     Subscription,
 )
 from portal_gateway.models.enums import SubscriptionStatus
+from portal_gateway.queries.accounts import viewer_accounts
+from portal_gateway.queries.payments import saved_cards
+from portal_gateway.queries.readable import readable
+from portal_gateway.queries.subscriptions import readable_subscriptions
 from portal_gateway.resolvers.context import Context
 from portal_gateway.resolvers.global_ids import filter_id
 
@@ -39,18 +39,13 @@ async def viewer(ctx: Context) -> Viewer | None:
     principal = ctx.principal
     if not isinstance(principal, PortalPrincipal):
         return None
-    accounts = await ctx.reader.scalars(
-        scoped(select(CustomerAccount), CustomerAccount, principal).order_by(
-            CustomerAccount.updated_at.desc(), CustomerAccount.id
-        )
-    )
+    accounts = await ctx.reader.scalars(viewer_accounts(principal))
     if not accounts:
         return None
     for account in accounts:
         ctx.loaders.account.prime(account.id, account)
-    return Viewer(
-        principal, accounts, customer_id(principal.email_normalized, ctx.customer_id_secret)
-    )
+    secret = ctx.settings.secret_key.get_secret_value().encode()
+    return Viewer(principal, accounts, customer_id(principal.email_normalized, secret))
 
 
 async def businesses(ctx: Context, viewer: Viewer) -> list[Business]:
@@ -59,17 +54,16 @@ async def businesses(ctx: Context, viewer: Viewer) -> list[Business]:
     return sorted((b for b in found if b is not None), key=lambda b: (b.name, b.id))
 
 
-def _listing(ctx: Context, model: Any, business_id: str | None) -> Select[Any]:
-    stmt = scoped(select(model), model, ctx.principal)
-    business = filter_id(business_id, "Business", "businessId")
-    return stmt.where(model.business_id == business) if business else stmt
+def _business(business_id: str | None) -> str | None:
+    return filter_id(business_id, "Business", "businessId")
 
 
 async def purchases(
     ctx: Context, first: int | None, after: str | None, business_id: str | None
 ) -> Page[Purchase]:
     page = PageRequest.parse(first, after)
-    return await paginate(ctx.reader, _listing(ctx, Purchase, business_id), Purchase, page)
+    rows = readable(Purchase, ctx.principal, business_id=_business(business_id))
+    return await paginate(ctx.reader, rows, Purchase, page)
 
 
 async def subscriptions(
@@ -80,35 +74,35 @@ async def subscriptions(
     status: list[SubscriptionStatus] | None,
 ) -> Page[Subscription]:
     page = PageRequest.parse(first, after)
-    stmt = _listing(ctx, Subscription, business_id)
-    if status:
-        stmt = stmt.where(Subscription.status.in_(status))
-    return await paginate(ctx.reader, stmt, Subscription, page)
+    rows = readable_subscriptions(
+        ctx.principal, business_id=_business(business_id), statuses=status
+    )
+    return await paginate(ctx.reader, rows, Subscription, page)
 
 
 async def invoices(
     ctx: Context, first: int | None, after: str | None, business_id: str | None
 ) -> Page[Invoice]:
     page = PageRequest.parse(first, after)
-    return await paginate(ctx.reader, _listing(ctx, Invoice, business_id), Invoice, page)
+    rows = readable(Invoice, ctx.principal, business_id=_business(business_id))
+    return await paginate(ctx.reader, rows, Invoice, page)
 
 
 async def payments(
     ctx: Context, first: int | None, after: str | None, business_id: str | None
 ) -> Page[Payment]:
     page = PageRequest.parse(first, after)
-    return await paginate(ctx.reader, _listing(ctx, Payment, business_id), Payment, page)
+    rows = readable(Payment, ctx.principal, business_id=_business(business_id))
+    return await paginate(ctx.reader, rows, Payment, page)
 
 
 async def license_keys(
     ctx: Context, first: int | None, after: str | None, business_id: str | None
 ) -> Page[LicenseKey]:
     page = PageRequest.parse(first, after)
-    return await paginate(ctx.reader, _listing(ctx, LicenseKey, business_id), LicenseKey, page)
+    rows = readable(LicenseKey, ctx.principal, business_id=_business(business_id))
+    return await paginate(ctx.reader, rows, LicenseKey, page)
 
 
 async def payment_methods(ctx: Context, business_id: str | None) -> Sequence[PaymentMethod]:
-    stmt = _listing(ctx, PaymentMethod, business_id).where(PaymentMethod.detached_at.is_(None))
-    return await ctx.reader.scalars(
-        stmt.order_by(PaymentMethod.created_at.desc(), PaymentMethod.id.desc())
-    )
+    return await ctx.reader.scalars(saved_cards(ctx.principal, business_id=_business(business_id)))

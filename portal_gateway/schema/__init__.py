@@ -17,7 +17,11 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from portal_gateway.schema import types
+# Importing the areas registers their node types and their enums, before the schema is built.
+from portal_gateway.schema import enums  # noqa: F401
+from portal_gateway.schema.accounts import types as _accounts  # noqa: F401
+from portal_gateway.schema.businesses import types as _businesses  # noqa: F401
+from portal_gateway.schema.catalogue import types as _catalogue  # noqa: F401
 from portal_gateway.schema.extensions import (
     MAX_ALIASES,
     MAX_DEPTH,
@@ -25,25 +29,15 @@ from portal_gateway.schema.extensions import (
     ErrorCodes,
     MaxDirectivesRule,
 )
+from portal_gateway.schema.invoices import types as _invoices  # noqa: F401
 from portal_gateway.schema.mutation import Mutation
+from portal_gateway.schema.nodes import node_types
+from portal_gateway.schema.payments import types as _payments  # noqa: F401
+from portal_gateway.schema.purchases import types as _purchases  # noqa: F401
 from portal_gateway.schema.query import Query
+from portal_gateway.schema.subscriptions import types as _subscriptions  # noqa: F401
 
 log = logging.getLogger(__name__)
-
-# Types reachable only through the Node interface must be listed.
-NODE_TYPES = [
-    types.Business,
-    types.CustomerAccount,
-    types.Customer,
-    types.Product,
-    types.ProductCollection,
-    types.Subscription,
-    types.Purchase,
-    types.Invoice,
-    types.Payment,
-    types.PaymentMethod,
-    types.LicenseKey,
-]
 
 
 class PortalSchema(strawberry.Schema):
@@ -70,7 +64,7 @@ def build_schema(*, introspection: bool = True, field_suggestions: bool = True) 
     return PortalSchema(
         query=Query,
         mutation=Mutation,
-        types=NODE_TYPES,
+        types=node_types(),  # a node type reachable only through `node` must be listed
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
     )

@@ -8,7 +8,7 @@ from strawberry.permission import BasePermission
 
 from portal_gateway.auth.principal import MerchantPrincipal, PortalPrincipal
 from portal_gateway.core.errors import AccessError
-from portal_gateway.schema.common import Info
+from portal_gateway.schema.context import Info
 
 
 class IsCustomer(BasePermission):

@@ -6,13 +6,13 @@ import re
 from dataclasses import dataclass
 
 from babel import Locale
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal_gateway.auth.principal import Principal
-from portal_gateway.auth.scope import scoped
-from portal_gateway.core.errors import InvalidInputError, NotFoundError
+from portal_gateway.core.errors import InvalidInputError
+from portal_gateway.db import Database
 from portal_gateway.models import CustomerAccount
+from portal_gateway.queries.accounts import account_in_scope
+from portal_gateway.services.unit_of_work import Actor, in_unit_of_work
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 # ISO 3166-1 alpha-2 codes, from CLDR's territory names (less its groupings and test codes).
@@ -146,15 +146,35 @@ def checked_address(address: AddressInput) -> AddressInput:
 
 
 async def update_billing_details(
-    session: AsyncSession,
-    principal: Principal,
+    db: Database,
+    actor: Actor,
     account_id: str,
     *,
     name: str | None,
     phone: str | None,
     address: AddressInput | None,
 ) -> CustomerAccount:
-    """Change what is given; invoices already issued keep the details they were issued with."""
+    """updateBillingDetails: change what is given; invoices already issued keep the details
+    they were issued with."""
+
+    async def work(session: AsyncSession) -> CustomerAccount:
+        return await _update(session, actor, account_id, name=name, phone=phone, address=address)
+
+    return await in_unit_of_work(
+        db, actor, "updateBillingDetails", work,
+        target_type="CustomerAccount", target_id=account_id,
+    )  # fmt: skip
+
+
+async def _update(
+    session: AsyncSession,
+    actor: Actor,
+    account_id: str,
+    *,
+    name: str | None,
+    phone: str | None,
+    address: AddressInput | None,
+) -> CustomerAccount:
     checked_name = _text(name, "name", maximum=200, required=True) if name is not None else None
     checked_phone = None
     if phone is not None:
@@ -164,13 +184,7 @@ async def update_billing_details(
                 "phone must be in international format, e.g. +4930123456.", field="phone"
             )
     checked = checked_address(address) if address is not None else None
-    account = await session.scalar(
-        scoped(select(CustomerAccount), CustomerAccount, principal)
-        .where(CustomerAccount.id == account_id)
-        .with_for_update()
-    )
-    if account is None:
-        raise NotFoundError("No such account.")
+    account = await account_in_scope(session, actor.principal, account_id, for_update=True)
     if checked_name is not None:
         account.name = checked_name
     if checked_phone is not None:

@@ -1,4 +1,5 @@
-"""Creating businesses and their API keys (the CLI's merchant onboarding)."""
+"""Businesses: creating them and their API keys (the CLI's merchant onboarding), and the
+settings a business changes with its key."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal_gateway.auth.api_keys import new_api_key
 from portal_gateway.core.errors import InvalidInputError
+from portal_gateway.db import Database
 from portal_gateway.models import Business
 from portal_gateway.models.enums import ApiKeyMode
+from portal_gateway.services.unit_of_work import Actor, in_unit_of_work
 
 
 def invoice_prefix_for(name: str) -> str:
@@ -55,11 +58,18 @@ async def issue_api_key(session: AsyncSession, business_id: str, mode: ApiKeyMod
     return plaintext
 
 
-async def update_settings(
-    session: AsyncSession, business_id: str, *, allow_subscription_updates: bool | None
+async def update_business_settings(
+    db: Database, actor: Actor, business_id: str, *, allow_subscription_updates: bool | None
 ) -> Business:
-    business = await session.get_one(Business, business_id, with_for_update=True)
-    if allow_subscription_updates is not None:
-        business.allow_subscription_updates = allow_subscription_updates
-    await session.flush()
-    return business
+    """updateBusinessSettings, for the business whose key calls it."""
+
+    async def work(session: AsyncSession) -> Business:
+        business = await session.get_one(Business, business_id, with_for_update=True)
+        if allow_subscription_updates is not None:
+            business.allow_subscription_updates = allow_subscription_updates
+        await session.flush()
+        return business
+
+    return await in_unit_of_work(
+        db, actor, "updateBusinessSettings", work, target_type="Business", target_id=business_id
+    )

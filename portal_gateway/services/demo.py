@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal_gateway.core import clock
+from portal_gateway.core.cards import CardBrand
 from portal_gateway.core.ids import normalize_email, seeded_id
 from portal_gateway.models import (
     Business,
@@ -31,7 +32,6 @@ from portal_gateway.models import (
 from portal_gateway.models.enums import (
     ApiKeyMode,
     BillingInterval,
-    CardBrand,
     InvoiceStatus,
     LicenseKeyStatus,
     PaymentStatus,

@@ -1,4 +1,4 @@
-"""Invoices: numbers, lines, amounts, and the billing details they were issued with."""
+"""Invoices: lines, amounts, and the billing details they were issued with."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal_gateway.core.money import round_half_even
-from portal_gateway.models import Business, CustomerAccount, Invoice, InvoiceLine
+from portal_gateway.models import CustomerAccount, Invoice, InvoiceLine
 from portal_gateway.models.enums import InvoiceStatus
+from portal_gateway.services.invoice_numbers import allocate_invoice_number
 
 
 @dataclass(frozen=True)
@@ -24,26 +24,6 @@ class LineDraft:
     proration: bool = False
     period_start: datetime | None = None
     period_end: datetime | None = None
-
-
-async def allocate_invoice_number(
-    session: AsyncSession, business_id: str, issued_at: datetime
-) -> tuple[int, str]:
-    """The business's next sequence and number, e.g. (42, "ACME-2026-000042").
-
-    One UPDATE … RETURNING raises the counter: concurrent transactions queue on
-    the row, so sequences never repeat or skip, and a rolled-back charge gives
-    its number back with the rest of its transaction.
-    """
-    sequence, prefix = (
-        await session.execute(
-            update(Business)
-            .where(Business.id == business_id)
-            .values(invoice_sequence=Business.invoice_sequence + 1)
-            .returning(Business.invoice_sequence, Business.invoice_prefix)
-        )
-    ).one()
-    return sequence, f"{prefix}-{issued_at.year}-{sequence:06d}"
 
 
 async def issue_invoice(

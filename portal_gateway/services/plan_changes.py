@@ -1,85 +1,331 @@
-"""Which plans a subscription may move to, in which direction: one rule for the
-options a customer is shown and for the change itself."""
+"""Changing plans: what a move costs now, and the change itself, charged in the order of
+services/charges.py. A change that costs nothing now (a downgrade, or one the account's
+credit covers) completes in one transaction; one that must be charged is completed when
+the charge is settled, by the request that charged or by reconciliation after a crash.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from portal_gateway.core.errors import InvalidStateError, PlanChangeNotAllowedError
-from portal_gateway.models import Business, Product, Subscription
-from portal_gateway.models.enums import PlanChangeDirection, ProductType, SubscriptionStatus
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-RECURRING_TYPES = frozenset({ProductType.SUBSCRIPTION, ProductType.USAGE_BASED})
+from portal_gateway.auth.principal import Principal
+from portal_gateway.core import clock
+from portal_gateway.core.errors import PaymentFailedError
+from portal_gateway.core.money import Money
+from portal_gateway.db import Database
+from portal_gateway.models import (
+    Business,
+    CreditBalance,
+    CustomerAccount,
+    Payment,
+    Product,
+    Subscription,
+)
+from portal_gateway.models.enums import PaymentStatus, PlanChangeDirection
+from portal_gateway.notifications.outbox import Email, queue_email
+from portal_gateway.payments.processor import ChargeOutcome, ChargeResult, PaymentProcessor
+from portal_gateway.queries.products import product_of_business
+from portal_gateway.queries.subscriptions import subscription_in_scope
+from portal_gateway.services import charges, idempotency
+from portal_gateway.services.charges import PendingCharge
+from portal_gateway.services.credits import adjust_credit
+from portal_gateway.services.invoices import issue_invoice
+from portal_gateway.services.plan_change_details import PlanChangeDetails
+from portal_gateway.services.plan_change_rules import check_plan_change
+from portal_gateway.services.proration import PlanChangeQuote, quote_plan_change
+from portal_gateway.services.subscription_locks import (
+    ensure_no_charge_in_flight,
+    locked_subscription,
+)
+from portal_gateway.services.unit_of_work import Actor
+
+CHANGE_PLAN = "changePlan"
+PURPOSE = "plan_change"
 
 
 @dataclass(frozen=True)
-class PlanChangeOption:
+class PlanChanged:
+    subscription_id: str
+    direction: PlanChangeDirection
+    invoice_id: str | None
+    payment_id: str | None
+
+
+@dataclass(frozen=True)
+class QuotedChange:
+    """What moving to `product` costs now, and which way it goes."""
+
     product: Product
     direction: PlanChangeDirection
+    quote: PlanChangeQuote
 
 
-def direction_of(subscription: Subscription, product: Product) -> PlanChangeDirection:
-    """A higher price is an upgrade; an equal or lower one a downgrade."""
-    old_amount = subscription.unit_price_minor * subscription.quantity
-    new_amount = product.price_minor * subscription.quantity
-    return PlanChangeDirection.UPGRADE if new_amount > old_amount else PlanChangeDirection.DOWNGRADE
+@dataclass(frozen=True)
+class PlanChangePreview:
+    product: Product
+    direction: PlanChangeDirection
+    quote: PlanChangeQuote
+    new_recurring_minor: int
+    next_billing_date: datetime
 
 
-def check_plan_change(
-    subscription: Subscription, current: Product, target: Product, business: Business
-) -> PlanChangeDirection:
-    """The direction of an allowed move; InvalidStateError or PlanChangeNotAllowedError else."""
-    if subscription.status is not SubscriptionStatus.ACTIVE:
-        raise InvalidStateError(
-            f"A {subscription.status.value} subscription cannot change plans.",
-            status=subscription.status.value,
+async def change_plan(
+    db: Database,
+    processor: PaymentProcessor,
+    actor: Actor,
+    *,
+    subscription_id: str,
+    product_id: str,
+    idempotency_key: str | None,
+) -> PlanChanged:
+    """changePlan, whole: the rules, the quote, the charge and its record, each step in its
+    own committed unit of work."""
+
+    async def begin(session: AsyncSession) -> PlanChanged | PendingCharge:
+        return await begin_plan_change(
+            session,
+            actor.principal,
+            subscription_id=subscription_id,
+            product_id=product_id,
+            idempotency_key=idempotency_key,
         )
-    if subscription.cancel_at_period_end:
-        raise InvalidStateError(
-            "This subscription is set to end; resume it before changing plans.",
-            status=subscription.status.value,
-        )
-    if not business.allow_subscription_updates:
-        raise PlanChangeNotAllowedError(
-            "DISABLED_BY_BUSINESS", f"{business.name} does not allow plan changes in the portal."
-        )
-    if target.type not in RECURRING_TYPES:
-        raise PlanChangeNotAllowedError(
-            "NOT_A_SUBSCRIPTION_PRODUCT", f"{target.name} is not a subscription plan."
-        )
-    if target.id == current.id:
-        raise PlanChangeNotAllowedError(
-            "SAME_PRODUCT", f"This subscription is already on {target.name}."
-        )
-    if current.collection_id is None or target.collection_id != current.collection_id:
-        raise PlanChangeNotAllowedError(
-            "DIFFERENT_COLLECTION",
-            f"{target.name} is not a plan of this subscription's collection.",
-        )
-    if (
-        target.currency != subscription.currency
-        or target.billing_interval is not subscription.billing_interval
-    ):
-        raise PlanChangeNotAllowedError(
-            "DIFFERENT_CURRENCY_OR_INTERVAL",
-            f"{target.name} is billed in another currency or interval.",
-        )
-    return direction_of(subscription, target)
+
+    return await charges.charge(
+        db, processor, actor, CHANGE_PLAN, begin, settle,
+        target_type="Subscription", target_id=subscription_id,
+    )  # fmt: skip
 
 
-def plan_change_options(
+async def preview_plan_change(
+    db: Database, principal: Principal, subscription_id: str, product_id: str
+) -> PlanChangePreview:
+    """What changePlan would do now, read as the change reads it; changes nothing."""
+    async with db.read_sessions() as session:
+        subscription = await subscription_in_scope(session, principal, subscription_id)
+        quoted = await quote_for(session, principal, subscription, product_id, clock.now())
+    return PlanChangePreview(
+        product=quoted.product,
+        direction=quoted.direction,
+        quote=quoted.quote,
+        new_recurring_minor=quoted.product.price_minor * subscription.quantity,
+        next_billing_date=subscription.current_period_end,
+    )
+
+
+async def quote_for(
+    session: AsyncSession,
+    principal: Principal,
     subscription: Subscription,
-    current: Product,
-    business: Business,
-    collection_products: Iterable[Product],
-) -> list[PlanChangeOption]:
-    """The products this subscription may move to now; none when the business disallows it."""
-    options = []
-    for product in collection_products:
-        try:
-            direction = check_plan_change(subscription, current, product, business)
-        except (InvalidStateError, PlanChangeNotAllowedError):
-            continue
-        options.append(PlanChangeOption(product, direction))
-    return options
+    product_id: str,
+    now: datetime,
+) -> QuotedChange:
+    """The rules and the price of moving `subscription` to `product_id` now: one reading for
+    the preview and for the charge."""
+    target = await product_of_business(session, principal, product_id, subscription.business_id)
+    current = await session.get_one(Product, subscription.product_id)
+    business = await session.get_one(Business, subscription.business_id)
+    balance = await session.scalar(
+        select(CreditBalance.amount_minor).where(
+            CreditBalance.account_id == subscription.account_id,
+            CreditBalance.currency == subscription.currency,
+        )
+    )
+    direction = check_plan_change(subscription, current, target, business)
+    quote = quote_plan_change(
+        old_name=current.name,
+        old_unit_minor=subscription.unit_price_minor,
+        new_name=target.name,
+        new_unit_minor=target.price_minor,
+        quantity=subscription.quantity,
+        currency=subscription.currency,
+        old_taxable=current.taxable,
+        new_taxable=target.taxable,
+        tax_rate_bps=business.tax_rate_bps,
+        period_start=subscription.current_period_start,
+        period_end=subscription.current_period_end,
+        now=now,
+        credit_balance_minor=balance or 0,
+    )
+    return QuotedChange(target, direction, quote)
+
+
+async def begin_plan_change(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    subscription_id: str,
+    product_id: str,
+    idempotency_key: str | None,
+) -> PlanChanged | PendingCharge:
+    """Step 1. A change that costs nothing now is completed here; one that must be charged
+    leaves a committed PENDING Payment."""
+    now = clock.now()
+    subscription = await locked_subscription(session, principal, subscription_id)
+    if idempotency_key is not None:
+        request = {"subscriptionId": subscription_id, "productId": product_id}
+        stored = await idempotency.begin(
+            session, subscription.account_id, CHANGE_PLAN, idempotency_key, request
+        )
+        if stored is not None:
+            return _replay(stored)
+    await ensure_no_charge_in_flight(session, subscription.id)
+    quoted = await quote_for(session, principal, subscription, product_id, now)
+    quote = quoted.quote
+    change = PlanChangeDetails(quoted.product.id, quoted.direction.value, quote, idempotency_key)
+    if quote.amount_due_minor == 0:
+        return await _complete(session, subscription, change, payment=None, now=now)
+    method = await charges.card_to_charge(session, subscription)
+    await adjust_credit(session, subscription, -quote.credit_used_minor)
+    return await charges.open_charge(
+        session,
+        subscription,
+        method,
+        amount_minor=quote.amount_due_minor,
+        currency=quote.currency,
+        purpose=PURPOSE,
+        details=change.to_json(),
+    )
+
+
+async def settle(
+    session: AsyncSession, payment_id: str, result: ChargeResult
+) -> PlanChanged | PaymentFailedError:
+    """Step 3: record what the processor answered. Settling twice changes nothing."""
+    payment = await charges.pending_payment(session, payment_id)
+    assert payment.subscription_id is not None
+    change = PlanChangeDetails.from_json(payment.details or {})
+    if payment.status is not PaymentStatus.PENDING:
+        return _outcome_of(payment, change)
+    subscription = await session.scalar(
+        select(Subscription).where(Subscription.id == payment.subscription_id).with_for_update()
+    )
+    assert subscription is not None
+    if result.outcome is ChargeOutcome.SUCCEEDED:
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.processor_ref = result.charge_ref
+        return await _complete(session, subscription, change, payment=payment, now=clock.now())
+    failure = charges.record_decline(payment, result)
+    await adjust_credit(session, subscription, change.quote.credit_used_minor)  # release
+    if change.idempotency_key is not None:
+        await idempotency.finish(
+            session,
+            subscription.account_id,
+            CHANGE_PLAN,
+            change.idempotency_key,
+            {"error": failure.code, "payment_id": payment.id, "decline_code": failure.decline_code,
+             "message": failure.message},
+        )  # fmt: skip
+    return failure
+
+
+def _replay(stored: dict[str, Any]) -> PlanChanged:
+    """The first call's result for a retried idempotency key."""
+    if stored.get("error") == PaymentFailedError.code:
+        raise PaymentFailedError(
+            str(stored.get("message") or "The card was declined."),
+            stored.get("decline_code"),
+            stored.get("payment_id"),
+        )
+    return PlanChanged(
+        subscription_id=str(stored["subscription_id"]),
+        direction=PlanChangeDirection(stored["direction"]),
+        invoice_id=stored.get("invoice_id"),
+        payment_id=stored.get("payment_id"),
+    )
+
+
+async def _complete(
+    session: AsyncSession,
+    subscription: Subscription,
+    change: PlanChangeDetails,
+    *,
+    payment: Payment | None,
+    now: datetime,
+) -> PlanChanged:
+    quote = change.quote
+    account = await session.get_one(CustomerAccount, subscription.account_id)
+    business = await session.get_one(Business, subscription.business_id)
+    old = await session.get_one(Product, subscription.product_id)
+    target = await session.get_one(Product, change.product_id)
+    invoice = None
+    if quote.total_minor > 0:
+        invoice = await issue_invoice(
+            session,
+            account,
+            list(quote.lines),
+            currency=quote.currency,
+            issued_at=now,
+            subscription_id=subscription.id,
+            credit_applied_minor=quote.credit_used_minor,
+        )
+        if payment is not None:
+            payment.invoice_id = invoice.id
+    if payment is None:
+        await adjust_credit(session, subscription, -quote.credit_used_minor)
+    await adjust_credit(session, subscription, quote.credit_added_minor)
+    subscription.product_id = target.id
+    subscription.unit_price_minor = target.price_minor
+    await session.flush()
+    await queue_email(
+        session,
+        Email(
+            recipient=account.email,
+            template="plan_changed",
+            locale=account.locale,
+            context={
+                "name": account.name,
+                "business_name": business.name,
+                "old_plan": old.name,
+                "new_plan": target.name,
+                "charged": _amount(quote.amount_due_minor, quote.currency),
+                "credit_used": _amount(quote.credit_used_minor, quote.currency),
+                "credit_added": _amount(quote.credit_added_minor, quote.currency),
+                "recurring": _amount(target.price_minor * subscription.quantity, quote.currency),
+                "next_billing_at": subscription.current_period_end.isoformat(),
+                "invoice_number": invoice.number if invoice else None,
+            },
+        ),
+    )
+    result = PlanChanged(
+        subscription.id,
+        PlanChangeDirection(change.direction),
+        invoice.id if invoice else None,
+        payment.id if payment else None,
+    )
+    if change.idempotency_key is not None:
+        await idempotency.finish(
+            session,
+            subscription.account_id,
+            CHANGE_PLAN,
+            change.idempotency_key,
+            {
+                "subscription_id": result.subscription_id,
+                "direction": result.direction.value,
+                "invoice_id": result.invoice_id,
+                "payment_id": result.payment_id,
+            },
+        )
+    return result
+
+
+def _outcome_of(payment: Payment, change: PlanChangeDetails) -> PlanChanged | PaymentFailedError:
+    if payment.status is PaymentStatus.SUCCEEDED:
+        assert payment.subscription_id is not None
+        return PlanChanged(
+            payment.subscription_id,
+            PlanChangeDirection(change.direction),
+            payment.invoice_id,
+            payment.id,
+        )
+    return PaymentFailedError(
+        payment.failure_message or "The card was declined.", payment.failure_code, payment.id
+    )
+
+
+def _amount(minor: int, currency: str) -> dict[str, str]:
+    return {"amount": str(Money(minor, currency).to_decimal()), "currency": currency}

@@ -1,216 +1,109 @@
-"""Sign-in links and the portal sessions they open.
-
-A link token is 256 random bits, stored only as a SHA-256 hash, valid 24 h at
-most and redeemed by one conditional UPDATE, so two concurrent redemptions
-cannot both win.
-"""
+"""Portal sessions: the dynamic link a business makes for one of its customers, the sign-in
+that redeems any link into a session (and its access token), and signing out."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from urllib.parse import urlencode, urlsplit
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal_gateway.auth.access_tokens import AccessTokens
 from portal_gateway.auth.principal import MerchantPrincipal, PortalPrincipal
-from portal_gateway.auth.scope import scoped
+from portal_gateway.auth.rate_limits import RateLimits
+from portal_gateway.auth.sessions import principal_of
 from portal_gateway.core import clock
-from portal_gateway.core.errors import InvalidInputError, InvalidTokenError, NotFoundError
-from portal_gateway.core.ids import random_token, token_hash
-from portal_gateway.models import Business, CustomerAccount, LinkToken, PortalSession, Subscription
-from portal_gateway.models.enums import LinkKind, PortalFlowType, PortalScope
-
-MAX_LINK_LIFETIME = timedelta(hours=24)
-MIN_LINK_SECONDS = 60
-LINK_PATH = "/portal/link"
-SIGN_IN_PATH = "/portal/login"
-
-
-def link_url(base_url: str, token: str) -> str:
-    return f"{base_url}{LINK_PATH}?{urlencode({'token': token})}"
-
-
-def static_portal_key(business_id: str, *, live: bool) -> str:
-    """The business part of a static link; test-mode links say so and do not open in live."""
-    return business_id if live else f"test_{business_id}"
-
-
-def business_of_static_key(key: str, *, live: bool) -> str | None:
-    if live:
-        return None if key.startswith("test_") else key
-    return key.removeprefix("test_") if key.startswith("test_") else None
-
-
-def static_portal_url(base_url: str, business_id: str, *, live: bool) -> str:
-    """The never-expiring link where a customer asks for a sign-in link to one business."""
-    return f"{base_url}{SIGN_IN_PATH}/{static_portal_key(business_id, live=live)}"
+from portal_gateway.core.errors import RateLimitedError
+from portal_gateway.db import Database
+from portal_gateway.models import PortalSession
+from portal_gateway.models.enums import PortalFlowType
+from portal_gateway.services.links import IssuedLink, create_dynamic_link, redeem_link
+from portal_gateway.services.sign_in import queue_portal_link_email
+from portal_gateway.services.unit_of_work import Actor, in_unit_of_work
 
 
 @dataclass(frozen=True)
-class IssuedLink:
-    url: str
-    token: str
-    expires_at: datetime
-    link: LinkToken
+class SignedIn:
+    session: PortalSession
+    access_token: str
+    principal: PortalPrincipal
 
 
-def validate_return_url(return_url: str, *, live: bool) -> str:
-    parts = urlsplit(return_url)
-    allowed = ("https",) if live else ("http", "https")
-    if parts.scheme not in allowed or not parts.netloc or len(return_url) > 2000:
-        need = "an absolute https URL" if live else "an absolute http(s) URL"
-        raise InvalidInputError(f"returnUrl must be {need}.", field="returnUrl")
-    return return_url
-
-
-async def create_dynamic_link(
-    session: AsyncSession,
-    principal: MerchantPrincipal,
+async def create_portal_session(
+    db: Database,
+    actor: Actor,
     *,
     account_id: str,
     base_url: str,
     live: bool,
-    return_url: str | None = None,
-    expires_in: int | None = None,
-    flow_type: PortalFlowType | None = None,
-    flow_subscription_id: str | None = None,
+    return_url: str | None,
+    expires_in: int | None,
+    flow_type: PortalFlowType | None,
+    flow_subscription_id: str | None,
+    send_email: bool,
 ) -> IssuedLink:
-    """A one-time link into the business's portal for one of its customers (BUSINESS scope).
+    """createPortalSession: a one-time link into the calling business's portal for one of
+    its customers, also emailed to them (a link of their own) with `send_email`."""
+    principal = actor.principal
+    assert isinstance(principal, MerchantPrincipal)  # only a merchant's key may ask
 
-    A business can create customers with any email, so this never proves the
-    email: the session it opens sees this one account, never UNIFIED.
-    """
-    account = (
-        await session.scalars(
-            scoped(select(CustomerAccount), CustomerAccount, principal).where(
-                CustomerAccount.id == account_id
-            )
+    async def work(session: AsyncSession) -> IssuedLink:
+        issued = await create_dynamic_link(
+            session,
+            principal,
+            account_id=account_id,
+            base_url=base_url,
+            live=live,
+            return_url=return_url,
+            expires_in=expires_in,
+            flow_type=flow_type,
+            flow_subscription_id=flow_subscription_id,
         )
-    ).one_or_none()
-    if account is None:
-        raise NotFoundError("No such customer.")
-    seconds = int(MAX_LINK_LIFETIME.total_seconds()) if expires_in is None else expires_in
-    if not MIN_LINK_SECONDS <= seconds <= MAX_LINK_LIFETIME.total_seconds():
-        raise InvalidInputError("expiresIn must be between 60 and 86400 seconds.", "expiresIn")
-    if return_url is not None:
-        validate_return_url(return_url, live=live)
-    if flow_type is not None:
-        owner = await session.scalar(
-            select(Subscription.account_id).where(Subscription.id == flow_subscription_id)
-        )
-        if owner != account.id:
-            raise InvalidInputError(
-                "The flow's subscription is not one of this customer's.", "flow.subscriptionId"
-            )
-    return await mint_link(
-        session,
-        base_url=base_url,
-        kind=LinkKind.DYNAMIC,
-        account=account,
-        expires_at=clock.now() + timedelta(seconds=seconds),
-        flow_type=flow_type,
-        flow_subscription_id=flow_subscription_id if flow_type else None,
-        return_url=return_url,
+        if send_email:
+            await queue_portal_link_email(session, issued.link)
+        return issued
+
+    return await in_unit_of_work(
+        db, actor, "createPortalSession", work, target_type="CustomerAccount", target_id=account_id
     )
 
 
-async def mint_link(
-    session: AsyncSession,
+async def sign_in(
+    db: Database,
+    rate_limits: RateLimits,
+    access_tokens: AccessTokens,
+    actor: Actor,
+    token: str,
     *,
-    base_url: str,
-    kind: LinkKind,
-    email_normalized: str | None = None,
-    account: CustomerAccount | None = None,
-    expires_at: datetime,
-    flow_type: PortalFlowType | None = None,
-    flow_subscription_id: str | None = None,
-    return_url: str | None = None,
-) -> IssuedLink:
-    """A new single-use link. With an account it opens that account only (BUSINESS scope);
-    without, every account of the email (UNIFIED), which only an emailed link may do."""
-    if account is None and kind is not LinkKind.EMAILED_UNIFIED:
-        raise ValueError("only a link emailed to the address may open a unified session")
-    token = random_token()
-    link = LinkToken(
-        token_hash=token_hash(token),
-        kind=kind,
-        scope=PortalScope.BUSINESS if account is not None else PortalScope.UNIFIED,
-        business_id=account.business_id if account is not None else None,
-        account_id=account.id if account is not None else None,
-        email_normalized=account.email_normalized if account is not None else email_normalized,
-        flow_type=flow_type,
-        flow_subscription_id=flow_subscription_id,
-        return_url=return_url,
-        expires_at=expires_at,
-    )
-    session.add(link)
-    await session.flush()
-    return IssuedLink(link_url(base_url, token), token, expires_at, link)
+    ttl: timedelta,
+) -> SignedIn:
+    """signIn (the mutation and the link page's button): redeem a link's token, once, into a
+    portal session of the scope the link carries; rate-limited per client address."""
+
+    async def work(session: AsyncSession) -> PortalSession:
+        limited = await rate_limits.hit_all(("sign_in:client", actor.client_address))
+        if limited is not None:
+            raise RateLimitedError(limited.retry_after_seconds)
+        return await redeem_link(session, token, ttl=ttl)
+
+    opened = await in_unit_of_work(db, actor, "signIn", work, target_type="PortalSession")
+    access_token = access_tokens.issue(opened.id, opened.expires_at)
+    return SignedIn(opened, access_token, principal_of(opened))
 
 
-async def peek_link(session: AsyncSession, token: str) -> tuple[LinkToken, str] | None:
-    """The unused, unexpired link behind `token` and its business's name; consumes nothing."""
-    row = (
+async def sign_out(db: Database, actor: Actor) -> None:
+    """signOut: the session ends now; its access token stops working at once."""
+    principal = actor.principal
+    assert isinstance(principal, PortalPrincipal)  # only a portal session may sign out
+
+    async def work(session: AsyncSession) -> None:
         await session.execute(
-            select(LinkToken, Business.name)
-            .outerjoin(Business, Business.id == LinkToken.business_id)
-            .where(
-                LinkToken.token_hash == token_hash(token),
-                LinkToken.used_at.is_(None),
-                LinkToken.expires_at > clock.now(),
-            )
+            update(PortalSession)
+            .where(PortalSession.id == principal.session_id, PortalSession.revoked_at.is_(None))
+            .values(revoked_at=clock.now())
         )
-    ).first()
-    return (row[0], row[1] or "all your purchases") if row else None
 
-
-async def redeem_link(session: AsyncSession, token: str, *, ttl: timedelta) -> PortalSession:
-    """Consume a link token and open a portal session with the scope the link carries."""
-    now = clock.now()
-    hashed = token_hash(token)
-    link_id = await session.scalar(
-        update(LinkToken)
-        .where(
-            LinkToken.token_hash == hashed,
-            LinkToken.used_at.is_(None),
-            LinkToken.expires_at > now,
-        )
-        .values(used_at=now)
-        .returning(LinkToken.id)
-    )
-    if link_id is None:
-        raise await _why_unredeemable(session, hashed, now)
-    link = await session.get_one(LinkToken, link_id)
-    portal_session = PortalSession(
-        scope=link.scope,
-        business_id=link.business_id,
-        account_id=link.account_id,
-        email_normalized=link.email_normalized,
-        link_token_id=link.id,
-        flow_type=link.flow_type,
-        flow_subscription_id=link.flow_subscription_id,
-        return_url=link.return_url,
-        expires_at=now + ttl,
-    )
-    session.add(portal_session)
-    await session.flush()
-    return portal_session
-
-
-async def _why_unredeemable(session: AsyncSession, hashed: str, now: datetime) -> InvalidTokenError:
-    link = await session.scalar(select(LinkToken).where(LinkToken.token_hash == hashed))
-    if link is None:
-        return InvalidTokenError("TOKEN_INVALID", "This sign-in link is not valid.")
-    if link.used_at is not None:
-        return InvalidTokenError("TOKEN_USED", "This sign-in link has already been used.")
-    return InvalidTokenError("TOKEN_EXPIRED", "This sign-in link has expired.")
-
-
-async def revoke(session: AsyncSession, principal: PortalPrincipal) -> None:
-    await session.execute(
-        update(PortalSession)
-        .where(PortalSession.id == principal.session_id, PortalSession.revoked_at.is_(None))
-        .values(revoked_at=clock.now())
+    await in_unit_of_work(
+        db, actor, "signOut", work, target_type="PortalSession", target_id=principal.session_id
     )

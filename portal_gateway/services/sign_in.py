@@ -17,14 +17,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal_gateway.auth.rate_limits import RateLimits
 from portal_gateway.core import clock
-from portal_gateway.core.errors import InvalidInputError
-from portal_gateway.core.ids import normalize_email
+from portal_gateway.core.errors import InvalidInputError, RateLimitedError
+from portal_gateway.core.ids import NO_SUCH_ID, normalize_email
+from portal_gateway.db import Database
 from portal_gateway.models import Business, CustomerAccount, LinkToken
 from portal_gateway.models.enums import LinkKind, PortalFlowType
 from portal_gateway.notifications.dispatcher import Composer
 from portal_gateway.notifications.outbox import Email, queue_job
-from portal_gateway.services.portal_sessions import MAX_LINK_LIFETIME, mint_link
+from portal_gateway.services.links import MAX_LINK_LIFETIME, mint_link
+from portal_gateway.services.unit_of_work import Actor, in_unit_of_work
 
 SIGN_IN_JOB = "sign_in_request"
 PORTAL_LINK_JOB = "portal_link"
@@ -45,10 +48,36 @@ def checked_email(raw: str, field: str = "email") -> str:
 
 
 async def request_sign_in_link(
+    db: Database, rate_limits: RateLimits, actor: Actor, *, email: str, business_id: str | None
+) -> None:
+    """requestSignInLink (the mutation and the sign-in pages): queue the job that emails a
+    sign-in link if the email is a customer of `business_id` (a BUSINESS session), or of any
+    business when it is None (a UNIFIED session). The same answer, after the same work, for
+    every well-formed email, known or not; rate-limited per client address and per email."""
+
+    async def work(session: AsyncSession) -> None:
+        limited = await rate_limits.hit_all(("sign_in_link:client", actor.client_address))
+        normalized = checked_email(email) if limited is None else ""
+        limited = limited or await rate_limits.hit_all(("sign_in_link:email", normalized))
+        if limited is not None:
+            raise RateLimitedError(limited.retry_after_seconds)
+        if business_id == NO_SUCH_ID:
+            raise InvalidInputError("businessId is not a business's id.", field="businessId")
+        await _queue_sign_in_job(session, normalized, business_id)
+
+    await in_unit_of_work(
+        db,
+        actor,
+        "requestSignInLink",
+        work,
+        target_type="Business" if business_id else None,
+        target_id=business_id or None,
+    )
+
+
+async def _queue_sign_in_job(
     session: AsyncSession, email_normalized: str, business_id: str | None
 ) -> None:
-    """Queue the job that emails a sign-in link if the email is a customer (of `business_id`,
-    when given: a BUSINESS session; else every business: a UNIFIED session)."""
     await queue_job(
         session,
         kind=SIGN_IN_JOB,

@@ -14,16 +14,49 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal_gateway.auth.principal import Principal
 from portal_gateway.core import clock
-from portal_gateway.core.errors import ConflictError, InvalidInputError, InvalidStateError
+from portal_gateway.core.errors import InvalidInputError, InvalidStateError
+from portal_gateway.db import Database
 from portal_gateway.models import Business, CustomerAccount, Product, Subscription
 from portal_gateway.models.enums import SubscriptionStatus
 from portal_gateway.notifications.outbox import Email, queue_email
-from portal_gateway.services.billing import charge_in_flight, locked_subscription
+from portal_gateway.services.subscription_locks import (
+    ensure_no_charge_in_flight,
+    locked_subscription,
+)
+from portal_gateway.services.unit_of_work import Actor, in_unit_of_work
 
 MAX_REASON = 500
 
 
 async def cancel_subscription(
+    db: Database, actor: Actor, subscription_id: str, *, at_period_end: bool, reason: str | None
+) -> Subscription:
+    """cancelSubscription, in one unit of work."""
+
+    async def work(session: AsyncSession) -> Subscription:
+        return await _cancel(
+            session, actor.principal, subscription_id, at_period_end=at_period_end, reason=reason
+        )
+
+    return await in_unit_of_work(
+        db, actor, "cancelSubscription", work,
+        target_type="Subscription", target_id=subscription_id,
+    )  # fmt: skip
+
+
+async def resume_subscription(db: Database, actor: Actor, subscription_id: str) -> Subscription:
+    """resumeSubscription, in one unit of work."""
+
+    async def work(session: AsyncSession) -> Subscription:
+        return await _resume(session, actor.principal, subscription_id)
+
+    return await in_unit_of_work(
+        db, actor, "resumeSubscription", work,
+        target_type="Subscription", target_id=subscription_id,
+    )  # fmt: skip
+
+
+async def _cancel(
     session: AsyncSession,
     principal: Principal,
     subscription_id: str,
@@ -41,8 +74,7 @@ async def cancel_subscription(
         raise InvalidStateError(
             "This subscription is already set to end at the period end.", status.value
         )
-    if await charge_in_flight(session, subscription.id):
-        raise ConflictError("A charge for this subscription is in progress; try again shortly.")
+    await ensure_no_charge_in_flight(session, subscription.id)
     now = clock.now()
     subscription.cancellation_reason = reason.strip() if reason else None
     if status is SubscriptionStatus.ACTIVE and at_period_end:
@@ -59,7 +91,7 @@ async def cancel_subscription(
     return subscription
 
 
-async def resume_subscription(
+async def _resume(
     session: AsyncSession, principal: Principal, subscription_id: str
 ) -> Subscription:
     subscription = await locked_subscription(session, principal, subscription_id)
@@ -72,8 +104,7 @@ async def resume_subscription(
             "Only a subscription set to end at the period end can be resumed.",
             subscription.status.value,
         )
-    if await charge_in_flight(session, subscription.id):
-        raise ConflictError("A charge for this subscription is in progress; try again shortly.")
+    await ensure_no_charge_in_flight(session, subscription.id)
     subscription.cancel_at_period_end = False
     subscription.cancellation_reason = None
     await session.flush()

@@ -1,0 +1,33 @@
+"""Background work that `serve` runs in every process (and the CLI runs once): delivering
+the outbox and settling charges a crash left PENDING. Each is safe to run in many processes
+at once; each calls services, never the GraphQL layer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from portal_gateway.jobs.outbox import deliver_forever, dispatcher_for
+from portal_gateway.jobs.reconcile import reconcile_forever
+from portal_gateway.resources import Resources
+from portal_gateway.services.reconciliation import RECONCILE_GRACE, reconcile_pending_payments
+
+
+@asynccontextmanager
+async def running(resources: Resources) -> AsyncIterator[None]:
+    """Settle what a crash left before serving, then keep the jobs going until exit."""
+    await reconcile_pending_payments(resources.db, resources.processor, older_than=RECONCILE_GRACE)
+    tasks = [
+        asyncio.create_task(
+            deliver_forever(dispatcher_for(resources), resources.settings.outbox_poll_seconds)
+        ),
+        asyncio.create_task(reconcile_forever(resources.db, resources.processor)),
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,1 @@
+"""A customer: the person across businesses, and their account at each."""

@@ -1,0 +1,1 @@
+"""Businesses: what a merchant sees of itself, and the settings it changes."""

@@ -1,0 +1,43 @@
+"""updateBusinessSettings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from portal_gateway.resolvers import businesses as business_resolvers
+from portal_gateway.schema.businesses.types import Business
+from portal_gateway.schema.context import Info
+from portal_gateway.schema.errors import InvalidInputError, mutation
+from portal_gateway.schema.permissions import IsMerchant
+
+
+@strawberry.input
+class UpdateBusinessSettingsInput:
+    allow_subscription_updates: bool | None = None
+
+
+@strawberry.type
+class UpdateBusinessSettingsSuccess:
+    business: Business
+
+
+UpdateBusinessSettingsResult = Annotated[
+    UpdateBusinessSettingsSuccess | InvalidInputError,
+    strawberry.union("UpdateBusinessSettingsResult"),
+]
+
+
+async def update_business_settings(
+    info: Info, input: UpdateBusinessSettingsInput
+) -> UpdateBusinessSettingsResult:
+    business = await business_resolvers.update_business_settings(
+        info.context, allow_subscription_updates=input.allow_subscription_updates
+    )
+    return UpdateBusinessSettingsSuccess(business=Business(row=business))
+
+
+field = mutation(
+    update_business_settings, description="Merchant API key.", permission_classes=[IsMerchant]
+)

@@ -1,0 +1,1 @@
+"""Products and the collections a plan may move within."""

@@ -1,0 +1,1 @@
+"""Purchases and the license keys they came with."""

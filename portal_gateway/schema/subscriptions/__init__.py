@@ -1,0 +1,1 @@
+"""Subscriptions: reading them, and what a customer may change."""

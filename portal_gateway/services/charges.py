@@ -1,0 +1,164 @@
+"""Charging a card, in the order that rules out a double charge:
+
+1. one transaction locks the subscription, checks the rules, reserves any credit
+   used and commits a PENDING Payment (a partial unique index allows one per
+   subscription);
+2. the processor is called with the Payment's id as its idempotency key;
+3. a second transaction records the outcome: on success the Payment, the Invoice
+   and the subscription change together; on a decline a FAILED Payment and
+   nothing else.
+A PENDING Payment left by a crash is settled by reconciliation, which asks the
+processor what happened to that key; it never charges again.
+
+What a charge pays for (a plan change, later dues and renewals) decides steps 1 and
+3; this module owns the order and the payment row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal_gateway.core import clock
+from portal_gateway.core.errors import ConflictError, DomainError, PaymentFailedError
+from portal_gateway.db import Database
+from portal_gateway.models import Payment, PaymentMethod, Subscription
+from portal_gateway.models.enums import PaymentStatus
+from portal_gateway.payments.processor import ChargeOutcome, ChargeResult, PaymentProcessor
+from portal_gateway.services.unit_of_work import Actor, in_unit_of_work
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class PendingCharge:
+    """Step 1 is committed: what step 2 asks the processor for."""
+
+    payment_id: str
+    payment_method_ref: str
+    amount_minor: int
+    currency: str
+
+
+async def card_to_charge(session: AsyncSession, subscription: Subscription) -> PaymentMethod:
+    """The subscription's saved card, or PaymentFailedError when it has none left."""
+    method = (
+        await session.get(PaymentMethod, subscription.payment_method_id)
+        if subscription.payment_method_id
+        else None
+    )
+    if method is None or method.detached_at is not None:
+        raise PaymentFailedError(
+            "This subscription has no card to charge; add one first.",
+            decline_code="no_payment_method",
+        )
+    return method
+
+
+async def open_charge(
+    session: AsyncSession,
+    subscription: Subscription,
+    method: PaymentMethod,
+    *,
+    amount_minor: int,
+    currency: str,
+    purpose: str,
+    details: dict[str, Any],
+) -> PendingCharge:
+    """Step 1's PENDING Payment; `details` say what it pays for, so that whoever settles it
+    (the caller, or reconciliation after a crash) can finish the work."""
+    payment = Payment(
+        business_id=subscription.business_id,
+        account_id=subscription.account_id,
+        subscription_id=subscription.id,
+        payment_method_id=method.id,
+        amount_minor=amount_minor,
+        currency=currency,
+        status=PaymentStatus.PENDING,
+        purpose=purpose,
+        details=details,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(payment)
+    except IntegrityError:  # the one-PENDING-per-subscription index: another charge won
+        raise ConflictError("A charge for this subscription is in progress.") from None
+    return PendingCharge(payment.id, method.processor_ref, payment.amount_minor, payment.currency)
+
+
+Settle = Callable[[AsyncSession, str, ChargeResult], Awaitable[R | PaymentFailedError]]
+
+
+async def charge(
+    db: Database,
+    processor: PaymentProcessor,
+    actor: Actor,
+    action: str,
+    begin: Callable[[AsyncSession], Awaitable[R | PendingCharge]],
+    settle: Settle[R],
+    *,
+    target_type: str,
+    target_id: str,
+) -> R:
+    """The three steps, each committed before the next. `begin` may finish the work at once
+    (nothing to charge, or an idempotent replay); a decline is committed, then raised."""
+    target = {"target_type": target_type, "target_id": target_id}
+    started = await in_unit_of_work(db, actor, action, begin, **target)
+    if not isinstance(started, PendingCharge):
+        return started
+    answer = await processor.charge(
+        started.payment_method_ref, started.amount_minor, started.currency, started.payment_id
+    )
+
+    async def record(session: AsyncSession) -> R | PaymentFailedError:
+        return await settle(session, started.payment_id, answer)
+
+    outcome = await in_unit_of_work(db, actor, f"{action}.settle", record, **target)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+async def pending_payment(session: AsyncSession, payment_id: str) -> Payment:
+    """The payment to settle, locked; settling twice is the second settler's no-op."""
+    payment = await session.scalar(
+        select(Payment).where(Payment.id == payment_id).with_for_update()
+    )
+    assert payment is not None
+    return payment
+
+
+def record_decline(payment: Payment, result: ChargeResult) -> PaymentFailedError:
+    """Step 3 for a refused charge: the FAILED payment, and the error the customer sees."""
+    payment.status = PaymentStatus.FAILED
+    payment.failure_code = result.decline_code or "declined"
+    payment.failure_message = result.message or "The card was declined."
+    return PaymentFailedError(payment.failure_message, payment.failure_code, payment.id)
+
+
+async def stale_pending_payments(session: AsyncSession, older_than: timedelta) -> list[str]:
+    """PENDING payments older than `older_than`: charges a crash may have left unsettled."""
+    cutoff = clock.now() - older_than
+    rows = await session.scalars(
+        select(Payment.id).where(
+            Payment.status == PaymentStatus.PENDING, Payment.created_at <= cutoff
+        )
+    )
+    return list(rows)
+
+
+async def processor_answer(processor: PaymentProcessor, payment_id: str) -> ChargeResult:
+    """What became of the charge with this key, to settle it by: a processor that never
+    saw the key, or failed on it, charged nothing."""
+    found = await processor.find_charge(payment_id)
+    if found is None or found.outcome is ChargeOutcome.ERROR:
+        return ChargeResult(
+            ChargeOutcome.DECLINED, None, "not_charged", "The charge did not reach the processor."
+        )
+    return found

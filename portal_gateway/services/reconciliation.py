@@ -1,0 +1,47 @@
+"""Settling charges a crash left PENDING, by asking the processor; never by charging again."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal_gateway.auth.principal import SystemPrincipal
+from portal_gateway.core.errors import DomainError, PaymentFailedError
+from portal_gateway.db import Database
+from portal_gateway.payments.processor import ChargeResult, PaymentProcessor
+from portal_gateway.services import charges, plan_changes
+from portal_gateway.services.unit_of_work import Actor, in_unit_of_work
+
+log = logging.getLogger(__name__)
+
+# A charge younger than this may still be in flight in another process.
+RECONCILE_GRACE = timedelta(minutes=2)
+RECONCILER = Actor(SystemPrincipal("billing.reconcile"))
+
+
+async def reconcile_pending_payments(
+    db: Database, processor: PaymentProcessor, *, older_than: timedelta
+) -> int:
+    """Settle every PENDING payment older than `older_than`; how many were settled."""
+    async with db.read_sessions() as session:
+        payment_ids = await charges.stale_pending_payments(session, older_than)
+    for payment_id in payment_ids:
+        answer = await charges.processor_answer(processor, payment_id)
+
+        async def work(
+            session: AsyncSession, payment_id: str = payment_id, answer: ChargeResult = answer
+        ) -> plan_changes.PlanChanged | PaymentFailedError:
+            return await plan_changes.settle(session, payment_id, answer)
+
+        try:
+            outcome = await in_unit_of_work(
+                db, RECONCILER, "reconcilePayment", work,
+                target_type="Payment", target_id=payment_id,
+            )  # fmt: skip
+            state = outcome.code if isinstance(outcome, DomainError) else "settled"
+        except DomainError as error:
+            state = error.code
+        log.info("reconciled payment %s: %s", payment_id, state)
+    return len(payment_ids)

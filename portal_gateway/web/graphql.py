@@ -1,0 +1,158 @@
+"""The GraphQL endpoint: authentication once per request, then GraphQL over HTTP as the
+spec says, on Strawberry's ASGI view.
+
+Strawberry answers application/json with 200 for everything and 400 for a
+mutation over GET; the spec wants application/graphql-response+json when the
+client accepts it, 400 (and no `data`) when the request did not parse or
+validate, and 405 for a mutation over GET.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cross_web import HTTPException  # Strawberry's own view raises this one
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry import Schema
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+
+from portal_gateway.auth.authenticate import SESSION_COOKIE, authenticate, bearer_credential
+from portal_gateway.auth.principal import Principal
+from portal_gateway.core.errors import AccessError
+from portal_gateway.resolvers.context import Context
+from portal_gateway.web.state import client_address_of, resources_of
+
+GRAPHQL_PATH = "/graphql"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+class _SubResponse(Response):
+    """The response under construction, remembering what the client accepts."""
+
+    wants_graphql_response = False
+    request_error = False
+
+
+def accepts_graphql_response(accept: str) -> bool:
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        if media == GRAPHQL_RESPONSE and not any(
+            p.replace(" ", "") in ("q=0", "q=0.0") for p in params
+        ):
+            return True
+    return False
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Parse and validation errors: nothing executed, so there is no `data` at all."""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or [])
+    )
+
+
+class GraphQLEndpoint:
+    """Authenticates once per request, then hands over to the GraphQL view."""
+
+    def __init__(self, schema: Schema, *, graphiql: bool) -> None:
+        self.view = PortalGraphQL(schema, graphql_ide="graphiql" if graphiql else None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        resources = resources_of(request)
+        try:
+            principal = await authenticate(
+                resources.db.read_sessions,
+                resources.access_tokens,
+                resources.settings.mode,
+                bearer=bearer_credential(request.headers),
+                cookie=request.cookies.get(SESSION_COOKIE),
+            )
+        except AccessError as error:
+            response = _access_error(request, error)
+            await response(scope, receive, send)
+            return
+        request.state.principal = principal
+        await self.view(scope, receive, send)
+
+
+def _access_error(request: Request, error: AccessError) -> Response:
+    body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
+    graphql_response = accepts_graphql_response(request.headers.get("accept", ""))
+    return JSONResponse(
+        body,
+        status_code=401,
+        media_type=GRAPHQL_RESPONSE if graphql_response else "application/json",
+        headers={"WWW-Authenticate": 'Bearer realm="portal"'},
+    )
+
+
+class PortalGraphQL(GraphQL[Context, None]):
+    async def get_sub_response(self, request: Request | Any) -> Response:
+        sub_response = _SubResponse()
+        sub_response.status_code = None  # type: ignore[assignment]
+        del sub_response.headers["content-length"]
+        sub_response.wants_graphql_response = accepts_graphql_response(
+            request.headers.get("accept", "")
+        )
+        request.state.sub_response = sub_response
+        return sub_response
+
+    async def get_context(self, request: Request | Any, response: Response | Any) -> Context:
+        principal: Principal = request.state.principal
+        return Context(
+            request=request,
+            response=response,
+            resources=resources_of(request),
+            principal=principal,
+            client_address=client_address_of(request),
+        )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as error:
+            if request_adapter.method == "GET" and isinstance(
+                error.__cause__, InvalidOperationTypeError
+            ):
+                raise HTTPException(405, "Mutations are not allowed over GET; use POST.") from error
+            raise
+        finally:
+            await context.reader.close()
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        data = process_result(result)
+        sub_response: _SubResponse = request.state.sub_response
+        if is_request_error(result):
+            sub_response.request_error = True
+            if sub_response.wants_graphql_response:
+                data.pop("data", None)
+        return data
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if isinstance(sub_response, _SubResponse) and sub_response.wants_graphql_response:
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            if sub_response.request_error:
+                response.status_code = 400
+        return response
