@@ -31,6 +31,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy portal_gateway
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/pytest -q
 
 clean:

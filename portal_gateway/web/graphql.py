@@ -24,7 +24,7 @@ from strawberry.types import ExecutionResult
 from portal_gateway.auth.authenticate import SESSION_COOKIE, authenticate, bearer_credential
 from portal_gateway.auth.principal import Principal
 from portal_gateway.core.errors import AccessError
-from portal_gateway.resolvers.context import Context
+from portal_gateway.schema.context import Context
 from portal_gateway.web.state import client_address_of, resources_of
 
 GRAPHQL_PATH = "/graphql"
