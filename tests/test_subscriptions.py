@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from portal_gateway.auth.principal import PortalPrincipal
 from portal_gateway.core import clock
 from portal_gateway.core.cards import CardBrand
+from portal_gateway.core.ids import decode_global_id
 from portal_gateway.db import Database
 from portal_gateway.models import (
     AuditEvent,
@@ -144,6 +145,15 @@ async def _change(
 async def _rows(db: Database, stmt: Any) -> list[Any]:
     async with db.read_sessions() as session:
         return list((await session.scalars(stmt)).all())
+
+
+async def _charges_for(db: Database, payment_gid: str) -> list[TestProcessorCharge]:
+    """The test processor's ledger entries for a payment (keyed by the payment's own id)."""
+    decoded = decode_global_id(payment_gid)
+    assert decoded is not None and decoded[0] == "Payment"
+    return await _rows(
+        db, select(TestProcessorCharge).where(TestProcessorCharge.idempotency_key == decoded[1])
+    )
 
 
 # ---- plan changes ----
@@ -291,11 +301,7 @@ async def test_a_processor_error_charges_nothing_and_can_be_retried(
     who = await _subscriber(world, card="tok_processing_error")
     first = await _change(world, who, "Pro", key="attempt-1")
     assert (first["__typename"], first["declineCode"]) == ("PaymentFailedError", "processing_error")
-    ledger = await _rows(
-        db, select(TestProcessorCharge).where(
-            TestProcessorCharge.idempotency_key == first["payment"]["id"]
-        )
-    )  # fmt: skip
+    ledger = await _charges_for(db, first["payment"]["id"])
     assert ledger == []  # the processor took nothing
     second = await _change(world, who, "Pro", key="attempt-2")
     assert second["__typename"] == "PaymentFailedError"
@@ -307,12 +313,7 @@ async def test_an_idempotent_retry_returns_the_same_payment(world: World, db: Da
     first = await _change(world, who, "Pro", key="upgrade-1")
     again = await _change(world, who, "Pro", key="upgrade-1")
     assert again == first
-    charges = await _rows(
-        db, select(TestProcessorCharge).where(
-            TestProcessorCharge.idempotency_key == first["payment"]["id"].__str__()
-        )
-    )  # fmt: skip
-    del charges
+    assert len(await _charges_for(db, first["payment"]["id"])) == 1  # charged once
     payments = await _rows(
         db, select(Payment).where(Payment.subscription_id == who.subscription.id)
     )
