@@ -21,7 +21,9 @@ from portal_gateway.config import Settings
 from portal_gateway.core import clock
 from portal_gateway.db import Database
 from portal_gateway.migrations.runner import upgrade_async
-from tests.factories import Mailbox, World, app_client
+from tests.api import Api, app_client
+from tests.factories import World
+from tests.mail import Mailbox
 
 PUBLIC_URL = "http://portal.test"
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -109,8 +111,13 @@ async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncC
 
 
 @pytest.fixture
-async def world(db: Database, client: httpx.AsyncClient) -> World:
-    return World(db, client)
+def world(db: Database) -> World:
+    return World(db)
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient) -> Api:
+    return Api(client)
 
 
 @pytest.fixture

@@ -1,29 +1,18 @@
-"""A small factory for the world a test needs, and helpers that talk GraphQL to the app.
+"""A small factory for the rows a test needs.
 
-Businesses and keys are made through the same service as the CLI; portal
-sessions through createPortalSession and signIn, as a merchant would.
+Businesses and keys are made through the same service as the CLI, invoices through
+the service that issues them, cards like the test processor's; the rest as rows.
+Talking to the app is tests/api.py's; reading the mail, tests/mail.py's.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
-import httpx
-from asgi_lifespan import LifespanManager
-
-from portal_gateway.app import create_app
-from portal_gateway.config import Settings
 from portal_gateway.core import clock
-from portal_gateway.core.cards import CardBrand
 from portal_gateway.core.ids import encode_global_id, normalize_email
 from portal_gateway.db import Database
 from portal_gateway.models import (
@@ -46,11 +35,9 @@ from portal_gateway.models.enums import (
     PurchaseStatus,
     SubscriptionStatus,
 )
-from portal_gateway.notifications.backends import FileBackend
-from portal_gateway.notifications.dispatcher import Dispatcher
+from portal_gateway.payments.test_processor import TEST_CARDS
 from portal_gateway.services.businesses import create_business
 from portal_gateway.services.invoices import LineDraft, issue_invoice
-from portal_gateway.services.sign_in import composers as sign_in_composers
 
 
 def gid(type_name: str, local_id: str) -> str:
@@ -73,9 +60,10 @@ class Merchant:
 
 
 class World:
-    def __init__(self, db: Database, client: httpx.AsyncClient) -> None:
+    """Rows, committed, with distinct creation times."""
+
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.client = client
         self._tick = 0
 
     def _stamp(self, at: datetime | None) -> datetime:
@@ -146,13 +134,16 @@ class World:
         await self.add(row)
         return row
 
-    async def card(self, account: CustomerAccount, last4: str = "4242") -> PaymentMethod:
+    async def card(self, account: CustomerAccount, token: str = "tok_visa") -> PaymentMethod:
+        """A saved card as the test processor makes it from `token`: it charges like that
+        token (tok_declined declines, tok_processing_error fails, …)."""
+        details = TEST_CARDS[token]
         row = PaymentMethod(
             business_id=account.business_id,
             account_id=account.id,
-            processor_ref=f"pm_{uuid.uuid4().hex[:12]}",
-            brand=CardBrand.VISA,
-            last4=last4,
+            processor_ref=f"pm_{token}_{uuid.uuid4().hex[:12]}",
+            brand=details.brand,
+            last4=details.last4,
             exp_month=12,
             exp_year=2030,
             created_at=self._stamp(None),
@@ -266,126 +257,3 @@ class World:
                 )
             )
         return purchase
-
-    # ---- talking to the API ----
-
-    async def gql(
-        self,
-        query: str,
-        variables: dict[str, Any] | None = None,
-        *,
-        token: str | None = None,
-        expect_errors: bool = False,
-    ) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = await self.client.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
-        body: dict[str, Any] = response.json()
-        if not expect_errors:
-            assert response.status_code == 200, body
-            assert "errors" not in body, body["errors"]
-        return body
-
-    async def portal_link(
-        self, business: Merchant, account: CustomerAccount, **input: Any
-    ) -> dict[str, Any]:
-        body = await self.gql(
-            """mutation($input: CreatePortalSessionInput!) {
-                 createPortalSession(input: $input) {
-                   __typename
-                   ... on PortalLink { url expiresAt }
-                   ... on Error { code message }
-                   ... on InvalidInputError { field }
-                 }
-               }""",
-            {"input": {"customerId": gid("CustomerAccount", account.id), **input}},
-            token=business.api_key,
-        )
-        result: dict[str, Any] = body["data"]["createPortalSession"]
-        return result
-
-    async def sign_in(self, token: str) -> dict[str, Any]:
-        body = await self.gql(
-            """mutation($token: String!) {
-                 signIn(input: {token: $token}) {
-                   __typename
-                   ... on SignInSuccess {
-                     accessToken expiresAt scope returnUrl
-                     business { name }
-                     viewer { email }
-                     flow { type subscription { id } }
-                   }
-                   ... on Error { code message }
-                 }
-               }""",
-            {"token": token},
-        )
-        result: dict[str, Any] = body["data"]["signIn"]
-        return result
-
-    async def session_for(self, business: Merchant, account: CustomerAccount, **input: Any) -> str:
-        """An access token of a BUSINESS-scope portal session, made as a merchant would."""
-        link = await self.portal_link(business, account, **input)
-        assert link["__typename"] == "PortalLink", link
-        signed_in = await self.sign_in(token_of(link["url"]))
-        assert signed_in["__typename"] == "SignInSuccess", signed_in
-        access_token: str = signed_in["accessToken"]
-        return access_token
-
-
-@asynccontextmanager
-async def app_client(
-    settings: Settings, db: Database, client_address: str = "203.0.113.7"
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of an app with other settings than the default test ones. The app's lifespan
-    runs (its resources are opened and closed), without the background jobs: the tests
-    deliver mail and reconcile themselves."""
-    app = create_app(settings, db, background=False)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, client=(client_address, 40000))
-        async with httpx.AsyncClient(transport=transport, base_url=settings.public_url) as client:
-            yield client
-
-
-def token_of(url: str) -> str:
-    return httpx.URL(url).params["token"]
-
-
-class Mailbox:
-    """The outbox delivered into a folder, as the file backend does, and read back."""
-
-    def __init__(self, db: Database, directory: Path, base_url: str) -> None:
-        self.directory = directory
-        self.dispatcher = Dispatcher(
-            db,
-            FileBackend(directory),
-            sign_in_composers(base_url),
-            sender="Billing Portal <no-reply@portal.test>",
-        )
-
-    async def deliver(self) -> int:
-        return await self.dispatcher.drain()
-
-    def messages(self, to: str | None = None) -> list[EmailMessage]:
-        found = []
-        for path in sorted(self.directory.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
-            message = message_from_bytes(path.read_bytes(), policy=policy.default)
-            assert isinstance(message, EmailMessage)
-            if to is None or normalize_email(str(message["To"])) == normalize_email(to):
-                found.append(message)
-        return found
-
-    async def link_for(self, email: str) -> str:
-        """Deliver, then the link in the one message to `email`."""
-        await self.deliver()
-        (message,) = self.messages(to=email)
-        return link_in(message)
-
-
-def link_in(message: EmailMessage) -> str:
-    body = message.get_body(preferencelist=("plain",))
-    assert body is not None
-    match = re.search(r"https?://\S+/portal/link\?token=[\w-]+", body.get_content())
-    assert match, body.get_content()
-    return match.group(0)

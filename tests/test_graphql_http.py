@@ -7,7 +7,7 @@ import pytest
 
 from portal_gateway.config import Settings
 from portal_gateway.db import Database
-from tests.factories import app_client
+from tests.api import app_client
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 

@@ -10,17 +10,22 @@ from sqlalchemy import select
 
 from portal_gateway.models import CustomerAccount, LicenseKey, Payment
 from portal_gateway.models.enums import ProductType, SubscriptionStatus
-from tests.factories import Merchant, World, gid, token_of, unique_email
+from tests.api import Api, token_of
+from tests.factories import Merchant, World, gid, unique_email
 
 
-async def _customer(world: World, name: str = "Reader Co") -> tuple[Merchant, CustomerAccount, str]:
+async def _customer(
+    world: World, api: Api, name: str = "Reader Co"
+) -> tuple[Merchant, CustomerAccount, str]:
     business = await world.business(name)
     account = await world.account(business, unique_email())
-    token = await world.session_for(business, account)
+    token = await api.session_for(business, account)
     return business, account, token
 
 
-async def _walk(world: World, token: str, connection: str, page_size: int, node: str) -> list[Any]:
+async def _walk(
+    world: World, api: Api, token: str, connection: str, page_size: int, node: str
+) -> list[Any]:
     """Every node of a viewer connection, page by page."""
     query = f"""query($first: Int, $after: String) {{ viewer {{
                   {connection}(first: $first, after: $after) {{
@@ -30,7 +35,7 @@ async def _walk(world: World, token: str, connection: str, page_size: int, node:
     after = None
     pages = 0
     while True:
-        body = await world.gql(query, {"first": page_size, "after": after}, token=token)
+        body = await api.gql(query, {"first": page_size, "after": after}, token=token)
         page = body["data"]["viewer"][connection]
         assert len(page["edges"]) <= page_size
         assert page["pageInfo"]["hasPreviousPage"] == (after is not None)
@@ -46,8 +51,8 @@ async def _walk(world: World, token: str, connection: str, page_size: int, node:
         assert pages < 50
 
 
-async def test_every_connection_pages_without_gaps_or_repeats(world: World) -> None:
-    business, account, token = await _customer(world)
+async def test_every_connection_pages_without_gaps_or_repeats(world: World, api: Api) -> None:
+    business, account, token = await _customer(world, api)
     plan = await world.product(business, 1500)
     license_product = await world.product(business, 4900, type=ProductType.ONE_TIME, name="Tool")
     card = await world.card(account)
@@ -63,7 +68,7 @@ async def test_every_connection_pages_without_gaps_or_repeats(world: World) -> N
         "licenseKeys": None,
     }
     for connection, ids in expected.items():
-        nodes = await _walk(world, token, connection, 3, "id")
+        nodes = await _walk(world, api, token, connection, 3, "id")
         got = [node["id"] for node in nodes]
         assert len(got) == len(set(got)), connection
         if ids is not None:
@@ -78,8 +83,8 @@ def _type(connection: str) -> str:
     ]
 
 
-async def test_subscription_invoices_page_within_the_subscription(world: World) -> None:
-    business, account, token = await _customer(world)
+async def test_subscription_invoices_page_within_the_subscription(world: World, api: Api) -> None:
+    business, account, token = await _customer(world, api)
     plan = await world.product(business, 1000)
     first = await world.subscription(account, plan)
     second = await world.subscription(account, plan)
@@ -91,7 +96,7 @@ async def test_subscription_invoices_page_within_the_subscription(world: World) 
     seen: list[str] = []
     after = None
     while True:
-        body = await world.gql(
+        body = await api.gql(
             query, {"id": gid("Subscription", first.id), "after": after}, token=token
         )
         page = body["data"]["node"]["invoices"]
@@ -104,9 +109,9 @@ async def test_subscription_invoices_page_within_the_subscription(world: World) 
 
 
 @pytest.mark.parametrize("first", [-1, 101])
-async def test_first_is_checked(world: World, first: int) -> None:
-    _, _, token = await _customer(world)
-    body = await world.gql(
+async def test_first_is_checked(world: World, api: Api, first: int) -> None:
+    _, _, token = await _customer(world, api)
+    body = await api.gql(
         "query($f: Int) { viewer { invoices(first: $f) { totalCount } } }",
         {"f": first},
         token=token,
@@ -115,18 +120,18 @@ async def test_first_is_checked(world: World, first: int) -> None:
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_a_bad_cursor_is_bad_input(world: World) -> None:
-    _, _, token = await _customer(world)
-    body = await world.gql(
+async def test_a_bad_cursor_is_bad_input(world: World, api: Api) -> None:
+    _, _, token = await _customer(world, api)
+    body = await api.gql(
         '{ viewer { invoices(after: "garbage") { totalCount } } }', token=token, expect_errors=True
     )
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_default_page_is_twenty(world: World) -> None:
-    _, account, token = await _customer(world)
+async def test_default_page_is_twenty(world: World, api: Api) -> None:
+    _, account, token = await _customer(world, api)
     await world.invoices(account, 21)
-    body = await world.gql(
+    body = await api.gql(
         "{ viewer { invoices { totalCount pageInfo { hasNextPage } edges { cursor } } } }",
         token=token,
     )
@@ -135,15 +140,15 @@ async def test_default_page_is_twenty(world: World) -> None:
     assert invoices["pageInfo"]["hasNextPage"] is True
 
 
-async def test_status_filter(world: World) -> None:
-    business, account, token = await _customer(world)
+async def test_status_filter(world: World, api: Api) -> None:
+    business, account, token = await _customer(world, api)
     plan = await world.product(business, 1000)
     active = await world.subscription(account, plan)
     on_hold = await world.subscription(account, plan, SubscriptionStatus.ON_HOLD, dues=1000)
     await world.subscription(account, plan, SubscriptionStatus.CANCELLED)
     query = """query($status: [SubscriptionStatus!]) { viewer { subscriptions(status: $status) {
                  totalCount edges { node { id status } } } } }"""
-    body = await world.gql(query, {"status": ["ACTIVE", "ON_HOLD"]}, token=token)
+    body = await api.gql(query, {"status": ["ACTIVE", "ON_HOLD"]}, token=token)
     subscriptions = body["data"]["viewer"]["subscriptions"]
     assert subscriptions["totalCount"] == 2
     assert [edge["node"]["id"] for edge in subscriptions["edges"]] == [
@@ -152,16 +157,16 @@ async def test_status_filter(world: World) -> None:
     ]
 
 
-async def test_business_filter(world: World) -> None:
-    business, account, token = await _customer(world)
+async def test_business_filter(world: World, api: Api) -> None:
+    business, account, token = await _customer(world, api)
     await world.invoices(account, 2)
     query = """query($b: ID) { viewer { invoices(businessId: $b) { totalCount } } }"""
-    mine = await world.gql(query, {"b": business.gid}, token=token)
+    mine = await api.gql(query, {"b": business.gid}, token=token)
     assert mine["data"]["viewer"]["invoices"]["totalCount"] == 2
     other = await world.business()
-    theirs = await world.gql(query, {"b": other.gid}, token=token)
+    theirs = await api.gql(query, {"b": other.gid}, token=token)
     assert theirs["data"]["viewer"]["invoices"]["totalCount"] == 0
-    wrong_type = await world.gql(query, {"b": gid("Invoice", "x")}, token=token, expect_errors=True)
+    wrong_type = await api.gql(query, {"b": gid("Invoice", "x")}, token=token, expect_errors=True)
     assert wrong_type["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
@@ -176,13 +181,13 @@ async def test_business_filter(world: World) -> None:
     ],
 )
 async def test_money_is_exact_in_the_currencys_minor_unit(
-    world: World, currency: str, minor: int, amount: str
+    world: World, api: Api, currency: str, minor: int, amount: str
 ) -> None:
-    business, account, token = await _customer(world)
+    business, account, token = await _customer(world, api)
     plan = await world.product(business, minor, currency)
     await world.subscription(account, plan, SubscriptionStatus.ON_HOLD, dues=minor, quantity=1)
     await world.invoices(account, 1, amount=minor, currency=currency)
-    body = await world.gql(
+    body = await api.gql(
         """{ viewer {
              subscriptions { edges { node { recurringPrice { amount currency }
                                             outstandingAmount { amount currency }
@@ -202,11 +207,11 @@ async def test_money_is_exact_in_the_currencys_minor_unit(
     assert invoice["lines"] == [{"unitAmount": {"amount": amount}, "amount": {"amount": amount}}]
 
 
-async def test_outstanding_amount_is_zero_unless_on_hold(world: World) -> None:
-    business, account, token = await _customer(world)
+async def test_outstanding_amount_is_zero_unless_on_hold(world: World, api: Api) -> None:
+    business, account, token = await _customer(world, api)
     plan = await world.product(business, 999, "USD")
     await world.subscription(account, plan, dues=999)
-    body = await world.gql(
+    body = await api.gql(
         "{ viewer { subscriptions { edges { node { outstandingAmount { amount } } } } } }",
         token=token,
     )
@@ -214,8 +219,8 @@ async def test_outstanding_amount_is_zero_unless_on_hold(world: World) -> None:
     assert edge["node"]["outstandingAmount"] == {"amount": "0.00"}
 
 
-async def test_plan_change_options_follow_collection_and_setting(world: World) -> None:
-    business, account, token = await _customer(world)
+async def test_plan_change_options_follow_collection_and_setting(world: World, api: Api) -> None:
+    business, account, token = await _customer(world, api)
     plans = await world.collection(business)
     basic = await world.product(business, 1000, collection=plans, name="Basic")
     pro = await world.product(business, 3000, collection=plans, name="Pro")
@@ -227,7 +232,7 @@ async def test_plan_change_options_follow_collection_and_setting(world: World) -
     await world.subscription(account, basic, SubscriptionStatus.CANCELLED)
     query = """query($id: ID!) { node(id: $id) { ... on Subscription {
                  planChangeOptions { direction product { name } } } } }"""
-    body = await world.gql(query, {"id": gid("Subscription", subscription.id)}, token=token)
+    body = await api.gql(query, {"id": gid("Subscription", subscription.id)}, token=token)
     options = body["data"]["node"]["planChangeOptions"]
     assert sorted((o["product"]["name"], o["direction"]) for o in options) == [
         ("Basic", "DOWNGRADE"),
@@ -235,15 +240,15 @@ async def test_plan_change_options_follow_collection_and_setting(world: World) -
     ]
 
 
-async def test_no_plan_change_options_when_the_business_disallows(world: World) -> None:
+async def test_no_plan_change_options_when_the_business_disallows(world: World, api: Api) -> None:
     business = await world.business(allow_updates=False)
     account = await world.account(business, unique_email())
-    token = await world.session_for(business, account)
+    token = await api.session_for(business, account)
     plans = await world.collection(business)
     basic = await world.product(business, 1000, collection=plans)
     await world.product(business, 3000, collection=plans)
     subscription = await world.subscription(account, basic)
-    body = await world.gql(
+    body = await api.gql(
         """query($id: ID!) {
              node(id: $id) { ... on Subscription { planChangeOptions { direction } } } }""",
         {"id": gid("Subscription", subscription.id)},
@@ -285,15 +290,15 @@ async def _everything_of(
     }
 
 
-async def test_a_business_session_never_sees_another_business(world: World) -> None:
+async def test_a_business_session_never_sees_another_business(world: World, api: Api) -> None:
     email = unique_email("shared")
     home = await world.business("Home")
     away = await world.business("Away")
     home_account, mine = await _everything_of(world, home, email)
     _, theirs = await _everything_of(world, away, email)  # the same email at another business
     _, stranger = await _everything_of(world, home, unique_email("stranger"))  # another customer
-    token = await world.session_for(home, home_account)
-    body = await world.gql(
+    token = await api.session_for(home, home_account)
+    body = await api.gql(
         """{ viewer { accounts { business { name } } businesses { name }
              subscriptions { totalCount } invoices { totalCount } payments { totalCount }
              purchases { totalCount }
@@ -309,14 +314,14 @@ async def test_a_business_session_never_sees_another_business(world: World) -> N
     assert viewer["paymentMethods"] == [{"business": {"name": "Home"}}]
 
     query = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }"
-    visible = await world.gql(query, {"ids": list(mine.values())}, token=token)
+    visible = await api.gql(query, {"ids": list(mine.values())}, token=token)
     assert [n and n["id"] for n in visible["data"]["nodes"]] == list(mine.values())
     for foreign in (theirs, stranger):
         ids = [i for t, i in foreign.items() if not (foreign is stranger and t in _SHARED)]
-        hidden = await world.gql(query, {"ids": ids}, token=token)
+        hidden = await api.gql(query, {"ids": ids}, token=token)
         assert hidden["data"]["nodes"] == [None] * len(ids)
         assert "errors" not in hidden
-        single = await world.gql(
+        single = await api.gql(
             "query($id: ID!) { node(id: $id) { id } }", {"id": ids[1]}, token=token
         )
         assert single == {"data": {"node": None}}
@@ -326,9 +331,9 @@ async def test_a_business_session_never_sees_another_business(world: World) -> N
 _SHARED = {"Business", "Product", "ProductCollection"}
 
 
-async def test_nodes_takes_at_most_100_ids(world: World) -> None:
-    _, _, token = await _customer(world)
-    body = await world.gql(
+async def test_nodes_takes_at_most_100_ids(world: World, api: Api) -> None:
+    _, _, token = await _customer(world, api)
+    body = await api.gql(
         "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
         {"ids": ["x"] * 101},
         token=token,
@@ -337,9 +342,9 @@ async def test_nodes_takes_at_most_100_ids(world: World) -> None:
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_malformed_ids_read_as_nothing(world: World) -> None:
-    _, _, token = await _customer(world)
-    body = await world.gql(
+async def test_malformed_ids_read_as_nothing(world: World, api: Api) -> None:
+    _, _, token = await _customer(world, api)
+    body = await api.gql(
         "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
         {"ids": ["!!", "Tm9wZTp4", gid("Invoice", "missing")]},
         token=token,
@@ -347,33 +352,33 @@ async def test_malformed_ids_read_as_nothing(world: World) -> None:
     assert body["data"]["nodes"] == [None, None, None]
 
 
-async def test_customer_id_is_opaque_and_stable(world: World) -> None:
+async def test_customer_id_is_opaque_and_stable(world: World, api: Api) -> None:
     business = await world.business()
     email = unique_email()
     account = await world.account(business, email)
-    first = await world.session_for(business, account)
-    second = await world.session_for(business, account)
+    first = await api.session_for(business, account)
+    second = await api.session_for(business, account)
     ids = [
-        (await world.gql("{ viewer { id } }", token=token))["data"]["viewer"]["id"]
+        (await api.gql("{ viewer { id } }", token=token))["data"]["viewer"]["id"]
         for token in (first, second)
     ]
     assert ids[0] == ids[1]
     import base64
 
     assert email.split("@")[0] not in base64.b64decode(ids[0]).decode()
-    node = await world.gql("query($id: ID!) { node(id: $id) { id } }", {"id": ids[0]}, token=first)
+    node = await api.gql("query($id: ID!) { node(id: $id) { id } }", {"id": ids[0]}, token=first)
     assert node["data"]["node"] == {"id": ids[0]}
 
 
 async def test_no_log_line_carries_a_link_token(
-    world: World, caplog: pytest.LogCaptureFixture
+    world: World, api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
     business = await world.business()
     account = await world.account(business, unique_email())
-    url = (await world.portal_link(business, account))["url"]
+    url = (await api.portal_link(business, account))["url"]
     with caplog.at_level(logging.DEBUG):
-        await world.client.get(url)
-        await world.sign_in(token_of(url))
+        await api.client.get(url)
+        await api.sign_in(token_of(url))
     # The service's own records (httpx, the test's client, logs the URL it sends).
     served = [r.getMessage() for r in caplog.records if not r.name.startswith("httpx")]
     assert any("GET /portal/link" in message for message in served)

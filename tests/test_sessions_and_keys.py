@@ -16,7 +16,8 @@ from portal_gateway.config import Settings
 from portal_gateway.core import clock
 from portal_gateway.db import Database
 from portal_gateway.models import AuditEvent, LinkToken
-from tests.factories import World, app_client, gid, token_of, unique_email
+from tests.api import Api, app_client, token_of
+from tests.factories import World, gid, unique_email
 
 CURRENT_BUSINESS = "{ currentBusiness { id name } }"
 VIEWER = "{ viewer { email scope business { name } } }"
@@ -35,14 +36,14 @@ async def _refused(client: httpx.AsyncClient, credential: str, query: str = VIEW
 # ---- merchant API keys ----
 
 
-async def test_api_key_reads_its_business(world: World) -> None:
+async def test_api_key_reads_its_business(world: World, api: Api) -> None:
     business = await world.business("Key Co")
-    body = await world.gql(CURRENT_BUSINESS, token=business.api_key)
+    body = await api.gql(CURRENT_BUSINESS, token=business.api_key)
     assert body["data"]["currentBusiness"] == {"id": business.gid, "name": "Key Co"}
 
 
-async def test_without_credentials_current_business_is_null(world: World) -> None:
-    assert (await world.gql(CURRENT_BUSINESS))["data"]["currentBusiness"] is None
+async def test_without_credentials_current_business_is_null(world: World, api: Api) -> None:
+    assert (await api.gql(CURRENT_BUSINESS))["data"]["currentBusiness"] is None
 
 
 @pytest.mark.parametrize(
@@ -75,7 +76,7 @@ async def test_test_key_is_refused_in_live_mode(
         assert await _refused(client, business.api_key, CURRENT_BUSINESS) == "UNAUTHENTICATED"
 
 
-async def test_customers_are_listed_only_for_the_own_business(world: World) -> None:
+async def test_customers_are_listed_only_for_the_own_business(world: World, api: Api) -> None:
     business = await world.business()
     other = await world.business()
     email = unique_email("Mixed.Case")
@@ -83,7 +84,7 @@ async def test_customers_are_listed_only_for_the_own_business(world: World) -> N
     await world.account(other, email, "Ann elsewhere")
     query = """query($email: String) { currentBusiness { customers(email: $email) {
                  totalCount edges { node { email name business { id } } } } } }"""
-    body = await world.gql(query, {"email": f"  {email.upper()} "}, token=business.api_key)
+    body = await api.gql(query, {"email": f"  {email.upper()} "}, token=business.api_key)
     customers = body["data"]["currentBusiness"]["customers"]
     assert customers["totalCount"] == 1
     assert customers["edges"][0]["node"] == {
@@ -94,44 +95,44 @@ async def test_customers_are_listed_only_for_the_own_business(world: World) -> N
     # Another business's node answers null for customers.
     query = """query($id: ID!) {
                  node(id: $id) { ... on Business { name customers { totalCount } } } }"""
-    body = await world.gql(query, {"id": other.gid}, token=business.api_key)
+    body = await api.gql(query, {"id": other.gid}, token=business.api_key)
     assert body["data"]["node"] is None
 
 
-async def test_merchant_reads_own_objects_by_node_and_not_others(world: World) -> None:
+async def test_merchant_reads_own_objects_by_node_and_not_others(world: World, api: Api) -> None:
     business = await world.business()
     other = await world.business()
     mine = await world.account(business, unique_email())
     theirs = await world.account(other, unique_email())
     query = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
     ids = [gid("CustomerAccount", mine.id), gid("CustomerAccount", theirs.id), other.gid]
-    body = await world.gql(query, {"ids": ids}, token=business.api_key)
+    body = await api.gql(query, {"ids": ids}, token=business.api_key)
     assert body["data"]["nodes"] == [{"id": ids[0]}, None, None]
 
 
-async def test_merchant_key_is_forbidden_on_customer_mutations(world: World) -> None:
+async def test_merchant_key_is_forbidden_on_customer_mutations(world: World, api: Api) -> None:
     business = await world.business()
-    body = await world.gql(
-        "mutation { signOut { ok } }", token=business.api_key, expect_errors=True
-    )
+    body = await api.gql("mutation { signOut { ok } }", token=business.api_key, expect_errors=True)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert body["data"] is None
 
 
-async def test_anonymous_cannot_create_portal_sessions(world: World) -> None:
+async def test_anonymous_cannot_create_portal_sessions(world: World, api: Api) -> None:
     query = 'mutation { createPortalSession(input: {customerId: "x"}) { __typename } }'
-    body = await world.gql(query, expect_errors=True)
+    body = await api.gql(query, expect_errors=True)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 # ---- createPortalSession ----
 
 
-async def test_portal_link_for_another_business_customer_is_not_found(world: World) -> None:
+async def test_portal_link_for_another_business_customer_is_not_found(
+    world: World, api: Api
+) -> None:
     business = await world.business()
     other = await world.business()
     stranger = await world.account(other, unique_email())
-    link = await world.portal_link(business, stranger)
+    link = await api.portal_link(business, stranger)
     assert link["__typename"] == "NotFoundError"
     assert link["code"] == "NOT_FOUND"
 
@@ -146,11 +147,11 @@ async def test_portal_link_for_another_business_customer_is_not_found(world: Wor
     ],
 )
 async def test_bad_portal_link_input_names_the_field_and_changes_nothing(
-    world: World, db: Database, input: dict[str, object], field: str
+    world: World, api: Api, db: Database, input: dict[str, object], field: str
 ) -> None:
     business = await world.business()
     account = await world.account(business, unique_email())
-    link = await world.portal_link(business, account, **input)
+    link = await api.portal_link(business, account, **input)
     assert link["__typename"] == "InvalidInputError"
     assert link["field"] == field
     async with db.read_sessions() as session:
@@ -167,13 +168,13 @@ async def test_bad_portal_link_input_names_the_field_and_changes_nothing(
     assert [event.result for event in events] == ["INVALID_INPUT"]
 
 
-async def test_flow_subscription_must_be_the_customers(world: World) -> None:
+async def test_flow_subscription_must_be_the_customers(world: World, api: Api) -> None:
     business = await world.business()
     account = await world.account(business, unique_email())
     other_account = await world.account(business, unique_email())
     plan = await world.product(business, 1000)
     theirs = await world.subscription(other_account, plan)
-    link = await world.portal_link(
+    link = await api.portal_link(
         business,
         account,
         flow={"type": "SUBSCRIPTION_CANCEL", "subscriptionId": gid("Subscription", theirs.id)},
@@ -182,11 +183,11 @@ async def test_flow_subscription_must_be_the_customers(world: World) -> None:
     assert link["field"] == "flow.subscriptionId"
 
 
-async def test_link_expiry_follows_expires_in(world: World) -> None:
+async def test_link_expiry_follows_expires_in(world: World, api: Api) -> None:
     business = await world.business()
     account = await world.account(business, unique_email())
     before = clock.now()
-    link = await world.portal_link(business, account, expiresIn=600)
+    link = await api.portal_link(business, account, expiresIn=600)
     from datetime import datetime
 
     expires = datetime.fromisoformat(link["expiresAt"])
@@ -197,13 +198,15 @@ async def test_link_expiry_follows_expires_in(world: World) -> None:
 # ---- signIn ----
 
 
-async def test_sign_in_gives_a_business_session_with_flow_and_return_url(world: World) -> None:
+async def test_sign_in_gives_a_business_session_with_flow_and_return_url(
+    world: World, api: Api
+) -> None:
     business = await world.business("Flow Co")
     email = unique_email()
     account = await world.account(business, email)
     plan = await world.product(business, 1000)
     subscription = await world.subscription(account, plan)
-    link = await world.portal_link(
+    link = await api.portal_link(
         business,
         account,
         returnUrl="https://shop.example/account",
@@ -212,7 +215,7 @@ async def test_sign_in_gives_a_business_session_with_flow_and_return_url(world: 
             "subscriptionId": gid("Subscription", subscription.id),
         },
     )
-    signed_in = await world.sign_in(token_of(link["url"]))
+    signed_in = await api.sign_in(token_of(link["url"]))
     assert signed_in["__typename"] == "SignInSuccess"
     assert signed_in["scope"] == "BUSINESS"
     assert signed_in["business"] == {"name": "Flow Co"}
@@ -222,7 +225,7 @@ async def test_sign_in_gives_a_business_session_with_flow_and_return_url(world: 
         "type": "PAYMENT_METHOD_UPDATE",
         "subscription": {"id": gid("Subscription", subscription.id)},
     }
-    viewer = await world.gql(VIEWER, token=signed_in["accessToken"])
+    viewer = await api.gql(VIEWER, token=signed_in["accessToken"])
     assert viewer["data"]["viewer"] == {
         "email": email,
         "scope": "BUSINESS",
@@ -230,11 +233,11 @@ async def test_sign_in_gives_a_business_session_with_flow_and_return_url(world: 
     }
 
 
-async def test_sign_in_sets_an_http_only_lax_cookie(world: World) -> None:
+async def test_sign_in_sets_an_http_only_lax_cookie(world: World, api: Api) -> None:
     business = await world.business()
     account = await world.account(business, unique_email())
-    link = await world.portal_link(business, account)
-    response = await world.client.post(
+    link = await api.portal_link(business, account)
+    response = await api.client.post(
         "/graphql",
         json={
             "query": "mutation($t: String!) { signIn(input: {token: $t}) { __typename } }",
@@ -247,16 +250,16 @@ async def test_sign_in_sets_an_http_only_lax_cookie(world: World) -> None:
     assert "SameSite=lax" in cookie
     assert "Secure" not in cookie  # test mode over http; live mode adds it
     # The cookie alone is a session: the client keeps it.
-    body = (await world.client.post("/graphql", json={"query": VIEWER})).json()
+    body = (await api.client.post("/graphql", json={"query": VIEWER})).json()
     assert body["data"]["viewer"]["scope"] == "BUSINESS"
 
 
-async def test_a_token_signs_in_once(world: World) -> None:
+async def test_a_token_signs_in_once(world: World, api: Api) -> None:
     business = await world.business()
     account = await world.account(business, unique_email())
-    token = token_of((await world.portal_link(business, account))["url"])
-    assert (await world.sign_in(token))["__typename"] == "SignInSuccess"
-    again = await world.sign_in(token)
+    token = token_of((await api.portal_link(business, account))["url"])
+    assert (await api.sign_in(token))["__typename"] == "SignInSuccess"
+    again = await api.sign_in(token)
     assert again == {
         "__typename": "InvalidTokenError",
         "code": "TOKEN_USED",
@@ -264,33 +267,33 @@ async def test_a_token_signs_in_once(world: World) -> None:
     }
 
 
-async def test_an_expired_link_is_refused(world: World) -> None:
+async def test_an_expired_link_is_refused(world: World, api: Api) -> None:
     business = await world.business()
     account = await world.account(business, unique_email())
-    token = token_of((await world.portal_link(business, account, expiresIn=60))["url"])
+    token = token_of((await api.portal_link(business, account, expiresIn=60))["url"])
     clock.advance(timedelta(seconds=61))
-    assert (await world.sign_in(token))["code"] == "TOKEN_EXPIRED"
+    assert (await api.sign_in(token))["code"] == "TOKEN_EXPIRED"
 
 
-async def test_an_unknown_token_is_invalid(world: World) -> None:
-    assert (await world.sign_in("made-up-token"))["code"] == "TOKEN_INVALID"
+async def test_an_unknown_token_is_invalid(world: World, api: Api) -> None:
+    assert (await api.sign_in("made-up-token"))["code"] == "TOKEN_INVALID"
 
 
 def _forge(claims: dict[str, object], key: str, kid: str = "dev") -> str:
     return jwt.encode({"alg": "HS256", "kid": kid}, claims, OctKey.import_key(key))
 
 
-async def _session_claims(world: World) -> tuple[str, dict[str, object]]:
+async def _session_claims(world: World, api: Api) -> tuple[str, dict[str, object]]:
     business = await world.business()
     account = await world.account(business, unique_email())
-    token = await world.session_for(business, account)
+    token = await api.session_for(business, account)
     payload = token.split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     return token, claims
 
 
-async def test_forged_access_tokens_are_refused(world: World, settings: Settings) -> None:
-    token, claims = await _session_claims(world)
+async def test_forged_access_tokens_are_refused(world: World, api: Api, settings: Settings) -> None:
+    token, claims = await _session_claims(world, api)
     secret = settings.secret_key.get_secret_value()
     header, payload, signature = token.split(".")
     none_header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
@@ -306,29 +309,29 @@ async def test_forged_access_tokens_are_refused(world: World, settings: Settings
         "malformed": "eyJhbGciOiJIUzI1NiJ9.not-base64!.sig",
     }
     for name, forged in forgeries.items():
-        assert await _refused(world.client, forged) == "UNAUTHENTICATED", name
+        assert await _refused(api.client, forged) == "UNAUTHENTICATED", name
     # The genuine one still works.
-    assert (await world.gql(VIEWER, token=token))["data"]["viewer"] is not None
+    assert (await api.gql(VIEWER, token=token))["data"]["viewer"] is not None
 
 
-async def test_access_token_expires_with_the_session(world: World) -> None:
-    token, _ = await _session_claims(world)
+async def test_access_token_expires_with_the_session(world: World, api: Api) -> None:
+    token, _ = await _session_claims(world, api)
     clock.advance(timedelta(hours=12, seconds=1))
-    assert await _refused(world.client, token) == "UNAUTHENTICATED"
+    assert await _refused(api.client, token) == "UNAUTHENTICATED"
 
 
-async def test_sign_out_revokes_the_session_at_once(world: World) -> None:
-    token, _ = await _session_claims(world)
-    body = await world.gql("mutation { signOut { ok } }", token=token)
+async def test_sign_out_revokes_the_session_at_once(world: World, api: Api) -> None:
+    token, _ = await _session_claims(world, api)
+    body = await api.gql("mutation { signOut { ok } }", token=token)
     assert body["data"]["signOut"] == {"ok": True}
-    assert await _refused(world.client, token) == "UNAUTHENTICATED"
+    assert await _refused(api.client, token) == "UNAUTHENTICATED"
 
 
-async def test_mutations_leave_an_audit_trail(world: World, db: Database) -> None:
+async def test_mutations_leave_an_audit_trail(world: World, api: Api, db: Database) -> None:
     business = await world.business()
     account = await world.account(business, unique_email())
-    token = await world.session_for(business, account)
-    await world.gql("mutation { signOut { ok } }", token=token)
+    token = await api.session_for(business, account)
+    await api.gql("mutation { signOut { ok } }", token=token)
     async with db.read_sessions() as session:
         events = (
             await session.scalars(
@@ -347,64 +350,66 @@ async def test_mutations_leave_an_audit_trail(world: World, db: Database) -> Non
 # ---- the link page ----
 
 
-async def test_link_page_shows_business_and_email_and_consumes_nothing(world: World) -> None:
+async def test_link_page_shows_business_and_email_and_consumes_nothing(
+    world: World, api: Api
+) -> None:
     business = await world.business("Page & Co")
     email = unique_email()
     account = await world.account(business, email)
-    url = (await world.portal_link(business, account))["url"]
+    url = (await api.portal_link(business, account))["url"]
     for _ in range(2):  # a mail scanner's prefetch, then the person
-        page = await world.client.get(url)
+        page = await api.client.get(url)
         assert page.status_code == 200
         assert "Continue to <strong>Page &amp; Co</strong>" in page.text
         assert email in page.text
         assert page.headers["referrer-policy"] == "no-referrer"
-    assert (await world.sign_in(token_of(url)))["__typename"] == "SignInSuccess"
-    assert (await world.client.get(url)).status_code == 404
+    assert (await api.sign_in(token_of(url)))["__typename"] == "SignInSuccess"
+    assert (await api.client.get(url)).status_code == 404
 
 
-async def test_link_page_post_needs_this_services_origin(world: World) -> None:
+async def test_link_page_post_needs_this_services_origin(world: World, api: Api) -> None:
     business = await world.business()
     account = await world.account(business, unique_email())
-    url = (await world.portal_link(business, account))["url"]
+    url = (await api.portal_link(business, account))["url"]
     token = token_of(url)
     for headers in ({}, {"Origin": "https://evil.example"}):
-        response = await world.client.post("/portal/link", data={"token": token}, headers=headers)
+        response = await api.client.post("/portal/link", data={"token": token}, headers=headers)
         assert response.status_code == 403
     # Still unused:
-    assert (await world.sign_in(token))["__typename"] == "SignInSuccess"
+    assert (await api.sign_in(token))["__typename"] == "SignInSuccess"
 
 
-async def test_link_page_post_signs_in_and_redirects(world: World) -> None:
+async def test_link_page_post_signs_in_and_redirects(world: World, api: Api) -> None:
     business = await world.business()
     account = await world.account(business, unique_email())
-    url = (await world.portal_link(business, account, returnUrl="https://shop.example/done"))["url"]
-    response = await world.client.post(
+    url = (await api.portal_link(business, account, returnUrl="https://shop.example/done"))["url"]
+    response = await api.client.post(
         "/portal/link", data={"token": token_of(url)}, headers={"Origin": "http://portal.test"}
     )
     assert response.status_code == 303
     assert response.headers["location"] == "https://shop.example/done"
     assert "portal_session=" in response.headers["set-cookie"]
-    viewer = (await world.client.post("/graphql", json={"query": VIEWER})).json()
+    viewer = (await api.client.post("/graphql", json={"query": VIEWER})).json()
     assert viewer["data"]["viewer"]["scope"] == "BUSINESS"
     # Used now: a second POST is refused.
-    again = await world.client.post(
+    again = await api.client.post(
         "/portal/link", data={"token": token_of(url)}, headers={"Origin": "http://portal.test"}
     )
     assert again.status_code == 404
 
 
-async def test_link_page_without_return_url_lands_in_graphiql(world: World) -> None:
+async def test_link_page_without_return_url_lands_in_graphiql(world: World, api: Api) -> None:
     business = await world.business()
     account = await world.account(business, unique_email())
-    url = (await world.portal_link(business, account))["url"]
-    response = await world.client.post(
+    url = (await api.portal_link(business, account))["url"]
+    response = await api.client.post(
         "/portal/link", data={"token": token_of(url)}, headers={"Origin": "http://portal.test"}
     )
     assert response.status_code == 303
     assert response.headers["location"] == "/graphql"
 
 
-async def test_customers_connection_pages(world: World) -> None:
+async def test_customers_connection_pages(world: World, api: Api) -> None:
     business = await world.business()
     emails = [unique_email() for _ in range(5)]
     for email in emails:
@@ -414,7 +419,7 @@ async def test_customers_connection_pages(world: World) -> None:
     seen: list[str] = []
     after = None
     while True:
-        body = await world.gql(query, {"after": after}, token=business.api_key)
+        body = await api.gql(query, {"after": after}, token=business.api_key)
         page = body["data"]["currentBusiness"]["customers"]
         assert page["totalCount"] == 5
         seen += [edge["node"]["email"] for edge in page["edges"]]
@@ -444,11 +449,11 @@ async def test_cors_allows_only_configured_origins(db: Database) -> None:
 
 
 async def test_live_mode_cookie_is_secure(
-    world: World, db: Database, live_settings: Settings
+    world: World, api: Api, db: Database, live_settings: Settings
 ) -> None:
     business = await world.business()
     account = await world.account(business, unique_email())
-    token = token_of((await world.portal_link(business, account))["url"])
+    token = token_of((await api.portal_link(business, account))["url"])
     async with app_client(live_settings, db) as client:
         response = await client.post(
             "/graphql",
@@ -483,7 +488,7 @@ async def test_links_point_to_the_front_end_when_configured(world: World, db: Da
 
 
 async def test_signing_keys_rotate_without_signing_anyone_out(
-    world: World, db: Database, settings: Settings
+    world: World, api: Api, db: Database, settings: Settings
 ) -> None:
     old_key, new_key = "o" * 40, "n" * 40
 
@@ -494,21 +499,21 @@ async def test_signing_keys_rotate_without_signing_anyone_out(
     business = await world.business()
     account = await world.account(business, unique_email())
     async with app_client(before, db) as client:
-        world.client = client
-        old_token = await world.session_for(business, account)
+        api.client = client
+        old_token = await api.session_for(business, account)
     # The new key signs; the old one still verifies what it signed.
     rotated = with_keys({"new": new_key, "old": old_key})
     async with app_client(rotated, db) as client:
-        world.client = client
-        assert (await world.gql(VIEWER, token=old_token))["data"]["viewer"] is not None
-        new_token = await world.session_for(business, account)
+        api.client = client
+        assert (await api.gql(VIEWER, token=old_token))["data"]["viewer"] is not None
+        new_token = await api.session_for(business, account)
         assert json.loads(base64.urlsafe_b64decode(new_token.split(".")[0] + "=="))["kid"] == "new"
     # Once the old key is dropped, its tokens stop working; the new ones go on.
     dropped = with_keys({"new": new_key})
     async with app_client(dropped, db) as client:
         assert await _refused(client, old_token) == "UNAUTHENTICATED"
-        world.client = client
-        assert (await world.gql(VIEWER, token=new_token))["data"]["viewer"] is not None
+        api.client = client
+        assert (await api.gql(VIEWER, token=new_token))["data"]["viewer"] is not None
 
 
 async def test_forwarded_addresses_count_only_from_trusted_proxies(

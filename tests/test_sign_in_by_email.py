@@ -24,17 +24,10 @@ from portal_gateway.models.enums import OutboxStatus, SubscriptionStatus
 from portal_gateway.notifications.backends import FileBackend, SmtpBackend
 from portal_gateway.notifications.dispatcher import LEASE, Dispatcher
 from portal_gateway.services.sign_in import composers
+from tests.api import Api, app_client, token_of
 from tests.conftest import PUBLIC_URL
-from tests.factories import (
-    Mailbox,
-    Merchant,
-    World,
-    app_client,
-    gid,
-    link_in,
-    token_of,
-    unique_email,
-)
+from tests.factories import Merchant, World, gid, unique_email
+from tests.mail import Mailbox, link_in
 
 REQUEST = """mutation($email: String!, $business: ID) {
   requestSignInLink(input: {email: $email, businessId: $business}) {
@@ -65,38 +58,38 @@ async def _customer_of(world: World, businesses: list[Merchant], email: str) -> 
 
 
 async def test_unified_link_opens_every_business_of_the_email(
-    world: World, mailbox: Mailbox
+    world: World, api: Api, mailbox: Mailbox
 ) -> None:
     email = unique_email("unified")
     businesses = [await world.business(f"Shop {n}") for n in range(3)]
     await _customer_of(world, businesses, email)
     await _customer_of(world, [await world.business("Not mine")], unique_email())
 
-    answer = await _request(world.client, f"  {email.upper()} ")
+    answer = await _request(api.client, f"  {email.upper()} ")
     assert answer.json()["data"]["requestSignInLink"] == {
         "__typename": "RequestSignInLinkPayload",
         "accepted": True,
     }
-    signed_in = await world.sign_in(token_of(await mailbox.link_for(email)))
+    signed_in = await api.sign_in(token_of(await mailbox.link_for(email)))
     assert signed_in["scope"] == "UNIFIED"
     assert signed_in["business"] is None
-    viewer = (await world.gql(VIEWER, token=signed_in["accessToken"]))["data"]["viewer"]
+    viewer = (await api.gql(VIEWER, token=signed_in["accessToken"]))["data"]["viewer"]
     assert viewer["scope"] == "UNIFIED"
     assert sorted(b["name"] for b in viewer["businesses"]) == ["Shop 0", "Shop 1", "Shop 2"]
     assert len(viewer["accounts"]) == 3
     assert viewer["subscriptions"]["totalCount"] == 3
 
 
-async def test_static_link_opens_one_business(world: World, mailbox: Mailbox) -> None:
+async def test_static_link_opens_one_business(world: World, api: Api, mailbox: Mailbox) -> None:
     email = unique_email("static")
     home, other = await world.business("Home"), await world.business("Other")
     await _customer_of(world, [home, other], email)
-    answer = await _request(world.client, email, home.gid)
+    answer = await _request(api.client, email, home.gid)
     assert answer.json()["data"]["requestSignInLink"]["accepted"] is True
     message = (await mailbox.deliver(), mailbox.messages(to=email))[1][0]
     assert message["Subject"] == "Your sign-in link for Home"
-    signed_in = await world.sign_in(token_of(link_in(message)))
-    viewer = (await world.gql(VIEWER, token=signed_in["accessToken"]))["data"]["viewer"]
+    signed_in = await api.sign_in(token_of(link_in(message)))
+    viewer = (await api.gql(VIEWER, token=signed_in["accessToken"]))["data"]["viewer"]
     assert viewer["scope"] == "BUSINESS"
     assert viewer["business"] == {"name": "Home"}
     assert viewer["businesses"] == [{"name": "Home"}]
@@ -104,23 +97,23 @@ async def test_static_link_opens_one_business(world: World, mailbox: Mailbox) ->
 
 
 async def test_a_static_link_for_a_business_the_email_is_not_with_sends_nothing(
-    world: World, mailbox: Mailbox
+    world: World, api: Api, mailbox: Mailbox
 ) -> None:
     email = unique_email()
     mine, theirs = await world.business(), await world.business()
     await _customer_of(world, [mine], email)
-    assert (await _request(world.client, email, theirs.gid)).status_code == 200
+    assert (await _request(api.client, email, theirs.gid)).status_code == 200
     await mailbox.deliver()
     assert mailbox.messages(to=email) == []
 
 
 async def test_known_and_unknown_emails_get_byte_identical_answers(
-    world: World, mailbox: Mailbox, db: Database
+    world: World, api: Api, mailbox: Mailbox, db: Database
 ) -> None:
     known = unique_email("known")
     await _customer_of(world, [await world.business()], known)
     unknown = unique_email("unknown")
-    answers = [await _request(world.client, email) for email in (known, unknown)]
+    answers = [await _request(api.client, email) for email in (known, unknown)]
     assert answers[0].content == answers[1].content
     assert answers[0].status_code == answers[1].status_code == 200
     assert answers[0].headers.get("set-cookie") == answers[1].headers.get("set-cookie") is None
@@ -136,11 +129,11 @@ async def test_known_and_unknown_emails_get_byte_identical_answers(
 
 @pytest.mark.parametrize("bad", ["", "no-at-sign", "two@@example.com", "a@b", "a b@example.com"])
 async def test_malformed_emails_are_refused_and_queue_nothing(
-    world: World, db: Database, bad: str
+    world: World, api: Api, db: Database, bad: str
 ) -> None:
     async with db.read_sessions() as session:
         before = await session.scalar(select(func.count()).select_from(OutboxMessage))
-    body = (await _request(world.client, bad)).json()["data"]["requestSignInLink"]
+    body = (await _request(api.client, bad)).json()["data"]["requestSignInLink"]
     assert body["__typename"] == "InvalidInputError"
     assert (body["code"], body["field"]) == ("INVALID_EMAIL", "email")
     async with db.read_sessions() as session:
@@ -148,18 +141,18 @@ async def test_malformed_emails_are_refused_and_queue_nothing(
     assert after == before
 
 
-async def test_per_email_limit(world: World) -> None:
+async def test_per_email_limit(world: World, api: Api) -> None:
     email = unique_email()
     kinds = [
-        (await _request(world.client, email)).json()["data"]["requestSignInLink"]["__typename"]
+        (await _request(api.client, email)).json()["data"]["requestSignInLink"]["__typename"]
         for _ in range(6)
     ]
     assert kinds == ["RequestSignInLinkPayload"] * 5 + ["RateLimitedError"]
-    limited = (await _request(world.client, email)).json()["data"]["requestSignInLink"]
+    limited = (await _request(api.client, email)).json()["data"]["requestSignInLink"]
     assert limited["code"] == "RATE_LIMITED"
     assert 3500 <= limited["retryAfterSeconds"] <= 3600
     # Another email from the same client is still fine.
-    other = (await _request(world.client, unique_email())).json()["data"]["requestSignInLink"]
+    other = (await _request(api.client, unique_email())).json()["data"]["requestSignInLink"]
     assert other["__typename"] == "RequestSignInLinkPayload"
 
 
@@ -206,13 +199,13 @@ async def test_sign_in_is_rate_limited_per_client(db: Database, settings: Settin
 
 
 async def test_twenty_concurrent_sign_ins_with_one_token_open_one_session(
-    world: World, mailbox: Mailbox, db: Database
+    world: World, api: Api, mailbox: Mailbox, db: Database
 ) -> None:
     email = unique_email("race")
     await _customer_of(world, [await world.business()], email)
-    await _request(world.client, email)
+    await _request(api.client, email)
     token = token_of(await mailbox.link_for(email))
-    results = await asyncio.gather(*(world.sign_in(token) for _ in range(20)))
+    results = await asyncio.gather(*(api.sign_in(token) for _ in range(20)))
     kinds = sorted(result.get("code") or result["__typename"] for result in results)
     assert kinds == ["SignInSuccess"] + ["TOKEN_USED"] * 19
     async with db.read_sessions() as session:
@@ -224,20 +217,24 @@ async def test_twenty_concurrent_sign_ins_with_one_token_open_one_session(
     assert sessions == 1
 
 
-async def test_an_emailed_link_expires_after_24_hours(world: World, mailbox: Mailbox) -> None:
+async def test_an_emailed_link_expires_after_24_hours(
+    world: World, api: Api, mailbox: Mailbox
+) -> None:
     email = unique_email()
     await _customer_of(world, [await world.business()], email)
-    await _request(world.client, email)
+    await _request(api.client, email)
     token = token_of(await mailbox.link_for(email))
     clock.advance(timedelta(hours=24, seconds=1))
-    assert (await world.sign_in(token))["code"] == "TOKEN_EXPIRED"
+    assert (await api.sign_in(token))["code"] == "TOKEN_EXPIRED"
 
 
-async def test_emails_speak_the_customers_language(world: World, mailbox: Mailbox) -> None:
+async def test_emails_speak_the_customers_language(
+    world: World, api: Api, mailbox: Mailbox
+) -> None:
     email = unique_email("de")
     business = await world.business("Bäckerei Schmidt")
     await world.account(business, email, locale="de")
-    await _request(world.client, email, business.gid)
+    await _request(api.client, email, business.gid)
     await mailbox.deliver()
     (message,) = mailbox.messages(to=email)
     assert message["Subject"] == "Ihr Anmeldelink für Bäckerei Schmidt"
@@ -250,11 +247,11 @@ async def test_emails_speak_the_customers_language(world: World, mailbox: Mailbo
 
 
 async def test_sent_messages_are_purged_of_their_payload(
-    world: World, mailbox: Mailbox, db: Database
+    world: World, api: Api, mailbox: Mailbox, db: Database
 ) -> None:
     email = unique_email()
     await _customer_of(world, [await world.business()], email)
-    await _request(world.client, email)
+    await _request(api.client, email)
     await mailbox.deliver()
     async with db.read_sessions() as session:
         message = await session.scalar(
@@ -276,11 +273,11 @@ class _DiesAfterSending(Dispatcher):
 
 
 async def test_a_dispatcher_killed_after_sending_sends_again_with_the_same_message_id(
-    world: World, db: Database, tmp_path: Path
+    world: World, api: Api, db: Database, tmp_path: Path
 ) -> None:
     email = unique_email("crash")
     await _customer_of(world, [await world.business()], email)
-    await _request(world.client, email)
+    await _request(api.client, email)
     folder = tmp_path / "mail"
     dying = _DiesAfterSending(db, FileBackend(folder), composers(PUBLIC_URL), sender="x@y.z")
     with pytest.raises(_Killed):
@@ -300,13 +297,13 @@ async def test_a_dispatcher_killed_after_sending_sends_again_with_the_same_messa
 
 
 async def test_two_dispatchers_deliver_each_message_once(
-    world: World, db: Database, tmp_path: Path
+    world: World, api: Api, db: Database, tmp_path: Path
 ) -> None:
     emails = [unique_email("pair") for _ in range(12)]
     business = await world.business()
     for email in emails:
         await world.account(business, email)
-        await _request(world.client, email)
+        await _request(api.client, email)
     folder = tmp_path / "mail"
     first, second = (
         Dispatcher(db, FileBackend(folder), composers(PUBLIC_URL), sender="x@y.z", name=name)
@@ -328,7 +325,7 @@ class _Collector:
 
 
 async def test_smtp_delivery_carries_a_working_link(
-    world: World, db: Database, settings: Settings
+    world: World, api: Api, db: Database, settings: Settings
 ) -> None:
     email = unique_email("smtp")
     await _customer_of(world, [await world.business("Mail Co")], email)
@@ -347,7 +344,7 @@ async def test_smtp_delivery_carries_a_working_link(
                 "smtp_tls": "none",
             }
         )
-        await _request(world.client, email)
+        await _request(api.client, email)
         dispatcher = Dispatcher(db, SmtpBackend(smtp), composers(PUBLIC_URL), sender="a@b.example")
         await dispatcher.drain()
     finally:
@@ -358,91 +355,93 @@ async def test_smtp_delivery_carries_a_working_link(
     ours = [m for m in received if str(m["To"]) == email]
     assert len(ours) == 1
     assert isinstance(ours[0], EmailMessage)
-    signed_in = await world.sign_in(token_of(link_in(ours[0])))
+    signed_in = await api.sign_in(token_of(link_in(ours[0])))
     assert signed_in["__typename"] == "SignInSuccess"
     assert signed_in["scope"] == "UNIFIED"
 
 
-async def test_create_portal_session_can_email_the_link(world: World, mailbox: Mailbox) -> None:
+async def test_create_portal_session_can_email_the_link(
+    world: World, api: Api, mailbox: Mailbox
+) -> None:
     business = await world.business("Emailing Co")
     email = unique_email("emailed")
     account = await world.account(business, email, name="Robin")
     plan = await world.product(business, 1000)
     subscription = await world.subscription(account, plan)
     flow = {"type": "SUBSCRIPTION_CANCEL", "subscriptionId": gid("Subscription", subscription.id)}
-    link = await world.portal_link(business, account, sendEmail=True, flow=flow)
+    link = await api.portal_link(business, account, sendEmail=True, flow=flow)
     assert link["__typename"] == "PortalLink"
     await mailbox.deliver()
     (message,) = mailbox.messages(to=email)
     assert message["Subject"] == "Manage your billing at Emailing Co"
     emailed = link_in(message)
     assert emailed != link["url"]  # its own single-use token
-    signed_in = await world.sign_in(token_of(emailed))
+    signed_in = await api.sign_in(token_of(emailed))
     assert signed_in["scope"] == "BUSINESS"
     assert signed_in["flow"]["type"] == "SUBSCRIPTION_CANCEL"
     # And the url the merchant got still works once as well.
-    assert (await world.sign_in(token_of(link["url"])))["__typename"] == "SignInSuccess"
+    assert (await api.sign_in(token_of(link["url"])))["__typename"] == "SignInSuccess"
 
 
 async def test_static_portal_url_page_requests_a_business_link(
-    world: World, mailbox: Mailbox
+    world: World, api: Api, mailbox: Mailbox
 ) -> None:
     business = await world.business("Static & Sons")
     email = unique_email("page")
     await _customer_of(world, [business], email)
-    body = await world.gql("{ currentBusiness { staticPortalUrl } }", token=business.api_key)
+    body = await api.gql("{ currentBusiness { staticPortalUrl } }", token=business.api_key)
     url = body["data"]["currentBusiness"]["staticPortalUrl"]
     assert url == f"{PUBLIC_URL}/portal/login/test_{business.id}"
-    page = await world.client.get(url)
+    page = await api.client.get(url)
     assert page.status_code == 200
     assert "Static &amp; Sons" in page.text
-    refused = await world.client.post(url, data={"email": email})  # no Origin: not our form
+    refused = await api.client.post(url, data={"email": email})  # no Origin: not our form
     assert refused.status_code == 403
-    sent = await world.client.post(url, data={"email": email}, headers={"Origin": PUBLIC_URL})
+    sent = await api.client.post(url, data={"email": email}, headers={"Origin": PUBLIC_URL})
     assert sent.status_code == 200
     assert "Check your email" in sent.text
-    signed_in = await world.sign_in(token_of(await mailbox.link_for(email)))
+    signed_in = await api.sign_in(token_of(await mailbox.link_for(email)))
     assert signed_in["business"] == {"name": "Static & Sons"}
-    bad = await world.client.post(url, data={"email": "nope"}, headers={"Origin": PUBLIC_URL})
+    bad = await api.client.post(url, data={"email": "nope"}, headers={"Origin": PUBLIC_URL})
     assert bad.status_code == 400
     assert "valid email" in bad.text
 
 
 async def test_static_links_of_test_mode_do_not_open_in_live(
-    world: World, db: Database, live_settings: Settings
+    world: World, api: Api, db: Database, live_settings: Settings
 ) -> None:
     business = await world.business()
     async with app_client(live_settings, db) as live:
         assert (await live.get(f"/portal/login/test_{business.id}")).status_code == 404
         assert (await live.get(f"/portal/login/{business.id}")).status_code == 200
-    assert (await world.client.get(f"/portal/login/{business.id}")).status_code == 404
-    assert (await world.client.get("/portal/login/test_nonexistent")).status_code == 404
+    assert (await api.client.get(f"/portal/login/{business.id}")).status_code == 404
+    assert (await api.client.get("/portal/login/test_nonexistent")).status_code == 404
 
 
-async def test_unified_sign_in_page(world: World, mailbox: Mailbox) -> None:
+async def test_unified_sign_in_page(world: World, api: Api, mailbox: Mailbox) -> None:
     email = unique_email("unified.page")
     await _customer_of(world, [await world.business(), await world.business()], email)
-    page = await world.client.get("/portal/login")
+    page = await api.client.get("/portal/login")
     assert page.status_code == 200
     assert 'type="email"' in page.text
-    sent = await world.client.post(
+    sent = await api.client.post(
         "/portal/login", data={"email": email}, headers={"Origin": PUBLIC_URL}
     )
     assert "Check your email" in sent.text
-    signed_in = await world.sign_in(token_of(await mailbox.link_for(email)))
+    signed_in = await api.sign_in(token_of(await mailbox.link_for(email)))
     assert signed_in["scope"] == "UNIFIED"
 
 
 async def test_a_business_session_never_sees_the_same_email_elsewhere(
-    world: World, mailbox: Mailbox
+    world: World, api: Api, mailbox: Mailbox
 ) -> None:
     """A business can create a customer with anyone's email: its links stay BUSINESS."""
     email = unique_email("victim")
     victim_shop, attacker = await world.business("Real shop"), await world.business("Attacker")
     await _customer_of(world, [victim_shop], email)
     planted = await world.account(attacker, email)
-    token = await world.session_for(attacker, planted)
-    viewer = (await world.gql(VIEWER, token=token))["data"]["viewer"]
+    token = await api.session_for(attacker, planted)
+    viewer = (await api.gql(VIEWER, token=token))["data"]["viewer"]
     assert viewer["scope"] == "BUSINESS"
     assert viewer["businesses"] == [{"name": "Attacker"}]
     assert viewer["subscriptions"]["totalCount"] == 0
@@ -460,16 +459,16 @@ def test_console_email_is_refused_in_live_mode() -> None:
 
 
 async def test_on_hold_dues_read_the_same_in_a_unified_session(
-    world: World, mailbox: Mailbox
+    world: World, api: Api, mailbox: Mailbox
 ) -> None:
     email = unique_email("dues")
     business = await world.business()
     account = await world.account(business, email)
     plan = await world.product(business, 1234, "KWD")
     await world.subscription(account, plan, SubscriptionStatus.ON_HOLD, dues=1234)
-    await _request(world.client, email)
-    token = (await world.sign_in(token_of(await mailbox.link_for(email))))["accessToken"]
-    body = await world.gql(
+    await _request(api.client, email)
+    token = (await api.sign_in(token_of(await mailbox.link_for(email))))["accessToken"]
+    body = await api.gql(
         "{ viewer { subscriptions { edges { node { outstandingAmount { amount currency } } } } } }",
         token=token,
     )
@@ -495,11 +494,11 @@ async def test_refused_requests_are_audited_too(db: Database, settings: Settings
 
 
 async def test_the_link_page_is_rate_limited_like_sign_in(
-    world: World, db: Database, settings: Settings
+    world: World, api: Api, db: Database, settings: Settings
 ) -> None:
     business = await world.business()
     account = await world.account(business, unique_email())
-    url = (await world.portal_link(business, account))["url"]
+    url = (await api.portal_link(business, account))["url"]
     tight = settings.model_copy(update={"sign_in_limit_per_client": "1/hour"})
     async with app_client(tight, db) as client:
         origin = {"Origin": PUBLIC_URL}
@@ -507,4 +506,4 @@ async def test_the_link_page_is_rate_limited_like_sign_in(
         assert first.status_code == 404
         second = await client.post("/portal/link", data={"token": token_of(url)}, headers=origin)
         assert second.status_code == 404  # refused: the budget is spent, the token unused
-    assert (await world.sign_in(token_of(url)))["__typename"] == "SignInSuccess"
+    assert (await api.sign_in(token_of(url)))["__typename"] == "SignInSuccess"

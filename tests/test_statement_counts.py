@@ -11,7 +11,9 @@ from sqlalchemy import event
 
 from portal_gateway.db import Database
 from portal_gateway.models.enums import ProductType, SubscriptionStatus
-from tests.factories import Mailbox, World, token_of, unique_email
+from tests.api import Api, token_of
+from tests.factories import World, unique_email
+from tests.mail import Mailbox
 
 DASHBOARD = (Path(__file__).resolve().parents[1] / "bench" / "dashboard.graphql").read_text()
 
@@ -34,7 +36,7 @@ def counting_statements(db: Database) -> Iterator[list[str]]:
             event.remove(engine, "before_cursor_execute", note)
 
 
-async def _dashboard_statements(world: World, subscriptions: int, invoices: int) -> int:
+async def _dashboard_statements(world: World, api: Api, subscriptions: int, invoices: int) -> int:
     business = await world.business()
     account = await world.account(business, unique_email())
     plans = await world.collection(business)
@@ -55,9 +57,9 @@ async def _dashboard_statements(world: World, subscriptions: int, invoices: int)
     await world.invoices(account, invoices, subscription=rows[0], payment_method=card)
     for _ in range(2):
         await world.purchase(account, tool)
-    token = await world.session_for(business, account)
+    token = await api.session_for(business, account)
     with counting_statements(world.db) as statements:
-        body = await world.gql(DASHBOARD, token=token)
+        body = await api.gql(DASHBOARD, token=token)
     viewer = body["data"]["viewer"]
     assert viewer["subscriptions"]["totalCount"] == subscriptions
     assert viewer["invoices"]["totalCount"] == invoices
@@ -67,15 +69,17 @@ async def _dashboard_statements(world: World, subscriptions: int, invoices: int)
     return len(statements)
 
 
-async def test_dashboard_statements_do_not_grow_with_the_account(world: World) -> None:
-    small = await _dashboard_statements(world, subscriptions=2, invoices=10)
-    large = await _dashboard_statements(world, subscriptions=50, invoices=1000)
+async def test_dashboard_statements_do_not_grow_with_the_account(world: World, api: Api) -> None:
+    small = await _dashboard_statements(world, api, subscriptions=2, invoices=10)
+    large = await _dashboard_statements(world, api, subscriptions=50, invoices=1000)
     assert small == large
     # One to authenticate, one per list and count, one per kind of related row.
     assert small <= 25, small
 
 
-async def _unified_dashboard_statements(world: World, mailbox: Mailbox, businesses: int) -> int:
+async def _unified_dashboard_statements(
+    world: World, api: Api, mailbox: Mailbox, businesses: int
+) -> int:
     email = unique_email("unified")
     for _ in range(businesses):
         business = await world.business()
@@ -87,13 +91,13 @@ async def _unified_dashboard_statements(world: World, mailbox: Mailbox, business
         subscription = await world.subscription(account, plan, payment_method=card)
         await world.invoices(account, 3, subscription=subscription, payment_method=card)
         await world.purchase(account, await world.product(business, 500, type=ProductType.ONE_TIME))
-    await world.gql(
+    await api.gql(
         "mutation($e: String!) { requestSignInLink(input: {email: $e}) { __typename } }",
         {"e": email},
     )
-    signed_in = await world.sign_in(token_of(await mailbox.link_for(email)))
+    signed_in = await api.sign_in(token_of(await mailbox.link_for(email)))
     with counting_statements(world.db) as statements:
-        body = await world.gql(DASHBOARD, token=signed_in["accessToken"])
+        body = await api.gql(DASHBOARD, token=signed_in["accessToken"])
     viewer = body["data"]["viewer"]
     assert viewer["scope"] == "UNIFIED"
     assert len(viewer["businesses"]) == businesses
@@ -102,8 +106,8 @@ async def _unified_dashboard_statements(world: World, mailbox: Mailbox, business
 
 
 async def test_unified_dashboard_statements_do_not_grow_with_businesses(
-    world: World, mailbox: Mailbox
+    world: World, api: Api, mailbox: Mailbox
 ) -> None:
-    two = await _unified_dashboard_statements(world, mailbox, 2)
-    twenty = await _unified_dashboard_statements(world, mailbox, 20)
+    two = await _unified_dashboard_statements(world, api, mailbox, 2)
+    twenty = await _unified_dashboard_statements(world, api, mailbox, 20)
     assert two == twenty

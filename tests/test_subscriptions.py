@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from portal_gateway.auth.principal import PortalPrincipal
 from portal_gateway.core import clock
-from portal_gateway.core.cards import CardBrand
 from portal_gateway.core.ids import decode_global_id
 from portal_gateway.db import Database
 from portal_gateway.models import (
@@ -22,7 +21,6 @@ from portal_gateway.models import (
     Invoice,
     OutboxMessage,
     Payment,
-    PaymentMethod,
     Subscription,
 )
 from portal_gateway.models.enums import (
@@ -35,6 +33,7 @@ from portal_gateway.payments.test_processor import TestProcessor, TestProcessorC
 from portal_gateway.services import plan_changes
 from portal_gateway.services.charges import PendingCharge
 from portal_gateway.services.reconciliation import reconcile_pending_payments
+from tests.api import Api
 from tests.factories import Merchant, World, gid, unique_email
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -97,6 +96,7 @@ def _frozen_clock() -> None:
 
 async def _subscriber(
     world: World,
+    api: Api,
     *,
     card: str = "tok_visa",
     currency: str = "USD",
@@ -116,23 +116,18 @@ async def _subscriber(
         )
         for name, price in zip(("Basic", "Pro", "Mini"), prices, strict=True)
     }
-    method = PaymentMethod(
-        business_id=business.id, account_id=account.id, processor_ref=f"pm_{card}_test",
-        brand=CardBrand.VISA,
-        last4="0000", exp_month=12, exp_year=2030,
-    )  # fmt: skip
-    await world.add(method)
+    method = await world.card(account, card)
     subscription = await world.subscription(
         account, plans[start_on], status, payment_method=method, dues=dues
     )
-    token = await world.session_for(business, account)
+    token = await api.session_for(business, account)
     return Subscriber(business, account, subscription, plans, token)
 
 
 async def _change(
-    world: World, who: Subscriber, plan: str, key: str | None = None
+    world: World, api: Api, who: Subscriber, plan: str, key: str | None = None
 ) -> dict[str, Any]:
-    body = await world.gql(
+    body = await api.gql(
         CHANGE,
         {"input": {"subscriptionId": who.subscription_id, "productId": who.plan(plan),
                    "idempotencyKey": key}},
@@ -159,9 +154,11 @@ async def _charges_for(db: Database, payment_gid: str) -> list[TestProcessorChar
 # ---- plan changes ----
 
 
-async def test_upgrade_charges_the_prorated_difference_at_once(world: World, db: Database) -> None:
-    who = await _subscriber(world)
-    result = await _change(world, who, "Pro")
+async def test_upgrade_charges_the_prorated_difference_at_once(
+    world: World, api: Api, db: Database
+) -> None:
+    who = await _subscriber(world, api)
+    result = await _change(world, api, who, "Pro")
     assert result["__typename"] == "ChangePlanSuccess"
     assert result["direction"] == "UPGRADE"
     assert result["subscription"]["product"] == {"name": "Pro"}
@@ -186,9 +183,9 @@ async def test_upgrade_charges_the_prorated_difference_at_once(world: World, db:
     assert subscription[0].current_period_end == who.subscription.current_period_end
 
 
-async def test_upgrade_with_tax_charges_tax_per_line(world: World) -> None:
-    who = await _subscriber(world, tax_rate_bps=1900)
-    result = await _change(world, who, "Pro")
+async def test_upgrade_with_tax_charges_tax_per_line(world: World, api: Api) -> None:
+    who = await _subscriber(world, api, tax_rate_bps=1900)
+    result = await _change(world, api, who, "Pro")
     # (-667 - 127) + (2000 + 380) = 1586
     assert result["payment"]["amount"] == {"amount": "15.86", "currency": "USD"}
 
@@ -198,33 +195,33 @@ async def test_upgrade_with_tax_charges_tax_per_line(world: World) -> None:
     [("JPY", (500, 1200, 100), "467"), ("KWD", (1500, 4250, 100), "1.833")],
 )
 async def test_upgrade_in_zero_and_three_decimal_currencies(
-    world: World, currency: str, prices: tuple[int, int, int], charged: str
+    world: World, api: Api, currency: str, prices: tuple[int, int, int], charged: str
 ) -> None:
-    who = await _subscriber(world, currency=currency, prices=prices)
-    result = await _change(world, who, "Pro")
+    who = await _subscriber(world, api, currency=currency, prices=prices)
+    result = await _change(world, api, who, "Pro")
     # JPY: -333 + 800 = 467; KWD: -1000 + 2833 = 1833 (1.833)
     assert result["payment"]["amount"] == {"amount": charged, "currency": currency}
 
 
 async def test_downgrade_credits_the_account_and_later_invoices_use_it(
-    world: World, db: Database
+    world: World, api: Api, db: Database
 ) -> None:
-    who = await _subscriber(world, start_on="Pro")
-    down = await _change(world, who, "Basic")
+    who = await _subscriber(world, api, start_on="Pro")
+    down = await _change(world, api, who, "Basic")
     assert down["__typename"] == "ChangePlanSuccess"
     assert (down["direction"], down["invoice"], down["payment"]) == ("DOWNGRADE", None, None)
-    balances = await world.gql(
+    balances = await api.gql(
         "{ viewer { accounts { creditBalances { amount currency } } } }", token=who.token
     )
     assert balances["data"]["viewer"]["accounts"][0]["creditBalances"] == [
         {"amount": "13.33", "currency": "USD"}  # -20.00 + 6.67
     ]
     # Back up to Pro: 13.33 due, all of it from the credit; an invoice, and no charge.
-    up = await _change(world, who, "Pro")
+    up = await _change(world, api, who, "Pro")
     assert up["direction"] == "UPGRADE"
     assert up["payment"] is None
     assert up["invoice"]["total"] == {"amount": "13.33"}
-    balances = await world.gql(
+    balances = await api.gql(
         "{ viewer { accounts { creditBalances { amount } } } }", token=who.token
     )
     assert balances["data"]["viewer"]["accounts"][0]["creditBalances"] == []
@@ -234,29 +231,25 @@ async def test_downgrade_credits_the_account_and_later_invoices_use_it(
 
 
 async def test_preview_says_what_the_change_costs_and_changes_nothing(
-    world: World, db: Database
+    world: World, api: Api, db: Database
 ) -> None:
-    who = await _subscriber(world)
+    who = await _subscriber(world, api)
     query = """query($id: ID!, $p: ID!) { node(id: $id) { ... on Subscription {
         planChangePreview(productId: $p) { __typename
           ... on PlanChangePreview { direction amountDueNow { amount } creditIssued { amount }
                 newRecurringPrice { amount } nextBillingDate product { name } }
           ... on PlanChangeNotAllowedError { reason } } } } }"""
-    body = await world.gql(
-        query, {"id": who.subscription_id, "p": who.plan("Pro")}, token=who.token
-    )
+    body = await api.gql(query, {"id": who.subscription_id, "p": who.plan("Pro")}, token=who.token)
     preview = body["data"]["node"]["planChangePreview"]
     assert preview["direction"] == "UPGRADE"
     assert preview["amountDueNow"] == {"amount": "13.33"}
     assert preview["creditIssued"] == {"amount": "0.00"}
     assert preview["newRecurringPrice"] == {"amount": "30.00"}
     assert preview["product"] == {"name": "Pro"}
-    down = await world.gql(
-        query, {"id": who.subscription_id, "p": who.plan("Mini")}, token=who.token
-    )
+    down = await api.gql(query, {"id": who.subscription_id, "p": who.plan("Mini")}, token=who.token)
     # Each line rounded on its own: -round(6.666…) + round(3.333…) = -6.67 + 3.33 = -3.34
     assert down["data"]["node"]["planChangePreview"]["creditIssued"] == {"amount": "3.34"}
-    same = await world.gql(
+    same = await api.gql(
         query, {"id": who.subscription_id, "p": who.plan("Basic")}, token=who.token
     )
     assert same["data"]["node"]["planChangePreview"] == {
@@ -265,15 +258,15 @@ async def test_preview_says_what_the_change_costs_and_changes_nothing(
     assert (
         await _rows(db, select(Payment).where(Payment.subscription_id == who.subscription.id)) == []
     )
-    result = await _change(world, who, "Pro")
+    result = await _change(world, api, who, "Pro")
     assert result["payment"]["amount"]["amount"] == preview["amountDueNow"]["amount"]
 
 
 async def test_declined_upgrade_changes_nothing_but_one_failed_payment(
-    world: World, db: Database
+    world: World, api: Api, db: Database
 ) -> None:
-    who = await _subscriber(world, card="tok_insufficient_funds")
-    result = await _change(world, who, "Pro")
+    who = await _subscriber(world, api, card="tok_insufficient_funds")
+    result = await _change(world, api, who, "Pro")
     assert result["__typename"] == "PaymentFailedError"
     assert result["code"] == "PAYMENT_FAILED"
     assert result["declineCode"] == "insufficient_funds"
@@ -296,44 +289,46 @@ async def test_declined_upgrade_changes_nothing_but_one_failed_payment(
 
 
 async def test_a_processor_error_charges_nothing_and_can_be_retried(
-    world: World, db: Database
+    world: World, api: Api, db: Database
 ) -> None:
-    who = await _subscriber(world, card="tok_processing_error")
-    first = await _change(world, who, "Pro", key="attempt-1")
+    who = await _subscriber(world, api, card="tok_processing_error")
+    first = await _change(world, api, who, "Pro", key="attempt-1")
     assert (first["__typename"], first["declineCode"]) == ("PaymentFailedError", "processing_error")
     ledger = await _charges_for(db, first["payment"]["id"])
     assert ledger == []  # the processor took nothing
-    second = await _change(world, who, "Pro", key="attempt-2")
+    second = await _change(world, api, who, "Pro", key="attempt-2")
     assert second["__typename"] == "PaymentFailedError"
     assert second["payment"]["id"] != first["payment"]["id"]
 
 
-async def test_an_idempotent_retry_returns_the_same_payment(world: World, db: Database) -> None:
-    who = await _subscriber(world)
-    first = await _change(world, who, "Pro", key="upgrade-1")
-    again = await _change(world, who, "Pro", key="upgrade-1")
+async def test_an_idempotent_retry_returns_the_same_payment(
+    world: World, api: Api, db: Database
+) -> None:
+    who = await _subscriber(world, api)
+    first = await _change(world, api, who, "Pro", key="upgrade-1")
+    again = await _change(world, api, who, "Pro", key="upgrade-1")
     assert again == first
     assert len(await _charges_for(db, first["payment"]["id"])) == 1  # charged once
     payments = await _rows(
         db, select(Payment).where(Payment.subscription_id == who.subscription.id)
     )
     assert len(payments) == 1
-    other = await _change(world, who, "Mini", key="upgrade-1")
+    other = await _change(world, api, who, "Mini", key="upgrade-1")
     assert other["__typename"] == "ConflictError"
 
 
-async def test_a_declined_result_is_replayed_for_the_same_key(world: World) -> None:
-    who = await _subscriber(world, card="tok_declined")
-    first = await _change(world, who, "Pro", key="try-1")
-    again = await _change(world, who, "Pro", key="try-1")
+async def test_a_declined_result_is_replayed_for_the_same_key(world: World, api: Api) -> None:
+    who = await _subscriber(world, api, card="tok_declined")
+    first = await _change(world, api, who, "Pro", key="try-1")
+    again = await _change(world, api, who, "Pro", key="try-1")
     assert first["__typename"] == again["__typename"] == "PaymentFailedError"
     assert again["payment"]["id"] == first["payment"]["id"]
 
 
 async def test_a_crash_after_charging_is_settled_by_reconcile_without_a_second_charge(
-    world: World, db: Database
+    world: World, api: Api, db: Database
 ) -> None:
-    who = await _subscriber(world)
+    who = await _subscriber(world, api)
     principal = PortalPrincipal("s", PortalScope.BUSINESS, who.account.email_normalized,
                                 who.business.id, who.account.id)  # fmt: skip
     processor = TestProcessor(db, live=False)
@@ -350,7 +345,7 @@ async def test_a_crash_after_charging_is_settled_by_reconcile_without_a_second_c
     # ... and the process dies here, before the second transaction.
     payment = (await _rows(db, select(Payment).where(Payment.id == pending.payment_id)))[0]
     assert payment.status is PaymentStatus.PENDING
-    other = await _change(world, who, "Mini")  # the subscription is busy meanwhile
+    other = await _change(world, api, who, "Mini")  # the subscription is busy meanwhile
     assert other["__typename"] == "ConflictError"
     settled = await reconcile_pending_payments(db, processor, older_than=timedelta(0))
     assert settled >= 1
@@ -375,9 +370,9 @@ async def test_a_crash_after_charging_is_settled_by_reconcile_without_a_second_c
 
 
 async def test_a_charge_that_never_reached_the_processor_is_settled_as_failed(
-    world: World, db: Database
+    world: World, api: Api, db: Database
 ) -> None:
-    who = await _subscriber(world)
+    who = await _subscriber(world, api)
     principal = PortalPrincipal("s", PortalScope.BUSINESS, who.account.email_normalized,
                                 who.business.id, who.account.id)  # fmt: skip
     async with db.transaction() as session:
@@ -390,12 +385,16 @@ async def test_a_charge_that_never_reached_the_processor_is_settled_as_failed(
     payment = (await _rows(db, select(Payment).where(Payment.id == pending.payment_id)))[0]
     assert (payment.status, payment.failure_code) == (PaymentStatus.FAILED, "not_charged")
     # The subscription is free again: the change can now be made for real.
-    assert (await _change(world, who, "Pro"))["__typename"] == "ChangePlanSuccess"
+    assert (await _change(world, api, who, "Pro"))["__typename"] == "ChangePlanSuccess"
 
 
-async def test_ten_concurrent_plan_changes_charge_once(world: World, db: Database) -> None:
-    who = await _subscriber(world)
-    results = await asyncio.gather(*(_change(world, who, "Pro", key=f"k{n}") for n in range(10)))
+async def test_ten_concurrent_plan_changes_charge_once(
+    world: World, api: Api, db: Database
+) -> None:
+    who = await _subscriber(world, api)
+    results = await asyncio.gather(
+        *(_change(world, api, who, "Pro", key=f"k{n}") for n in range(10))
+    )
     kinds = sorted(r["__typename"] for r in results)
     assert kinds.count("ChangePlanSuccess") == 1, kinds
     assert set(kinds) <= {"ChangePlanSuccess", "ConflictError", "PlanChangeNotAllowedError"}
@@ -410,12 +409,12 @@ async def test_ten_concurrent_plan_changes_charge_once(world: World, db: Databas
 
 
 async def test_a_plan_change_and_a_cancel_at_once_do_not_both_apply(
-    world: World, db: Database
+    world: World, api: Api, db: Database
 ) -> None:
-    who = await _subscriber(world)
+    who = await _subscriber(world, api)
     change, cancel = await asyncio.gather(
-        _change(world, who, "Pro"),
-        world.gql(CANCEL, {"input": {"subscriptionId": who.subscription_id, "atPeriodEnd": False}},
+        _change(world, api, who, "Pro"),
+        api.gql(CANCEL, {"input": {"subscriptionId": who.subscription_id, "atPeriodEnd": False}},
                   token=who.token),
     )  # fmt: skip
     cancelled = cancel["data"]["cancelSubscription"]
@@ -437,7 +436,7 @@ async def test_a_plan_change_and_a_cancel_at_once_do_not_both_apply(
 
 
 async def test_invoice_numbers_have_no_gaps_or_duplicates_under_concurrent_charges(
-    world: World, db: Database
+    world: World, api: Api, db: Database
 ) -> None:
     business = await world.business()
     collection = await world.collection(business)
@@ -448,11 +447,11 @@ async def test_invoice_numbers_have_no_gaps_or_duplicates_under_concurrent_charg
         account = await world.account(business, unique_email("seq"))
         card = await world.card(account)
         subscription = await world.subscription(account, basic, payment_method=card)
-        tokens.append(await world.session_for(business, account))
+        tokens.append(await api.session_for(business, account))
         subscription_ids.append(gid("Subscription", subscription.id))
     results = await asyncio.gather(
         *(
-            world.gql(CHANGE, {"input": {"subscriptionId": s, "productId": gid("Product", pro.id)}},
+            api.gql(CHANGE, {"input": {"subscriptionId": s, "productId": gid("Product", pro.id)}},
                       token=t)
             for s, t in zip(subscription_ids, tokens, strict=True)
         )
@@ -475,9 +474,9 @@ async def test_invoice_numbers_have_no_gaps_or_duplicates_under_concurrent_charg
     ],
 )
 async def test_each_reason_a_plan_change_is_not_allowed(
-    world: World, target: str, reason: str
+    world: World, api: Api, target: str, reason: str
 ) -> None:
-    who = await _subscriber(world)
+    who = await _subscriber(world, api)
     collection_id = who.plans["Basic"].collection_id
     from portal_gateway.models import ProductCollection
 
@@ -489,21 +488,21 @@ async def test_each_reason_a_plan_change_is_not_allowed(
     who.plans["Once"] = await world.product(
         who.business, 2000, name="Once", collection=collection, type=ProductType.ONE_TIME
     )
-    result = await _change(world, who, target)
+    result = await _change(world, api, who, target)
     assert result == {"__typename": "PlanChangeNotAllowedError", "code": "PLAN_CHANGE_NOT_ALLOWED",
                       "reason": reason, "message": result["message"]}  # fmt: skip
 
 
-async def test_a_business_can_turn_plan_changes_off(world: World) -> None:
-    who = await _subscriber(world)
-    body = await world.gql(
+async def test_a_business_can_turn_plan_changes_off(world: World, api: Api) -> None:
+    who = await _subscriber(world, api)
+    body = await api.gql(
         """mutation { updateBusinessSettings(input: {allowSubscriptionUpdates: false}) {
              ... on UpdateBusinessSettingsSuccess { business { allowSubscriptionUpdates } } } }""",
         token=who.business.api_key,
     )
     assert body["data"]["updateBusinessSettings"]["business"] == {"allowSubscriptionUpdates": False}
-    assert (await _change(world, who, "Pro"))["reason"] == "DISABLED_BY_BUSINESS"
-    options = await world.gql(
+    assert (await _change(world, api, who, "Pro"))["reason"] == "DISABLED_BY_BUSINESS"
+    options = await api.gql(
         """query($id: ID!) {
              node(id: $id) { ... on Subscription { planChangeOptions { direction } } } }""",
         {"id": who.subscription_id},
@@ -514,10 +513,10 @@ async def test_a_business_can_turn_plan_changes_off(world: World) -> None:
 
 @pytest.mark.parametrize("status", [SubscriptionStatus.ON_HOLD, SubscriptionStatus.CANCELLED])
 async def test_only_active_subscriptions_change_plans(
-    world: World, status: SubscriptionStatus
+    world: World, api: Api, status: SubscriptionStatus
 ) -> None:
-    who = await _subscriber(world, status=status, dues=1000)
-    result = await _change(world, who, "Pro")
+    who = await _subscriber(world, api, status=status, dues=1000)
+    result = await _change(world, api, who, "Pro")
     assert (result["__typename"], result["status"]) == ("InvalidStateError", status.value)
 
 
@@ -525,10 +524,10 @@ async def test_only_active_subscriptions_change_plans(
 
 
 async def test_cancel_at_period_end_keeps_it_active_until_then_and_resume_undoes_it(
-    world: World, db: Database
+    world: World, api: Api, db: Database
 ) -> None:
-    who = await _subscriber(world)
-    body = await world.gql(
+    who = await _subscriber(world, api)
+    body = await api.gql(
         CANCEL,
         {"input": {"subscriptionId": who.subscription_id, "reason": "Too expensive"}},
         token=who.token,
@@ -541,16 +540,18 @@ async def test_cancel_at_period_end_keeps_it_active_until_then_and_resume_undoes
         0
     ]
     assert stored.cancellation_reason == "Too expensive"
-    resumed = await world.gql(RESUME, {"id": who.subscription_id}, token=who.token)
+    resumed = await api.gql(RESUME, {"id": who.subscription_id}, token=who.token)
     assert resumed["data"]["resumeSubscription"]["subscription"] == {
         "status": "ACTIVE", "cancelAtPeriodEnd": False,
         "nextBillingDate": who.subscription.current_period_end.isoformat(),
     }  # fmt: skip
 
 
-async def test_cancel_now_ends_it_at_once_without_refund(world: World, db: Database) -> None:
-    who = await _subscriber(world)
-    body = await world.gql(
+async def test_cancel_now_ends_it_at_once_without_refund(
+    world: World, api: Api, db: Database
+) -> None:
+    who = await _subscriber(world, api)
+    body = await api.gql(
         CANCEL, {"input": {"subscriptionId": who.subscription_id, "atPeriodEnd": False}},
         token=who.token,
     )  # fmt: skip
@@ -564,9 +565,10 @@ async def test_cancel_now_ends_it_at_once_without_refund(world: World, db: Datab
 
 async def test_cancelling_an_on_hold_subscription_ends_it_now_and_writes_off_dues(
     world: World,
+    api: Api,
 ) -> None:
-    who = await _subscriber(world, status=SubscriptionStatus.ON_HOLD, dues=1000)
-    body = await world.gql(
+    who = await _subscriber(world, api, status=SubscriptionStatus.ON_HOLD, dues=1000)
+    body = await api.gql(
         CANCEL, {"input": {"subscriptionId": who.subscription_id, "atPeriodEnd": True}},
         token=who.token,
     )  # fmt: skip
@@ -581,10 +583,10 @@ async def test_cancelling_an_on_hold_subscription_ends_it_now_and_writes_off_due
      SubscriptionStatus.PENDING],
 )  # fmt: skip
 async def test_illegal_cancels_and_resumes_are_invalid_state_and_change_nothing(
-    world: World, db: Database, status: SubscriptionStatus
+    world: World, api: Api, db: Database, status: SubscriptionStatus
 ) -> None:
-    who = await _subscriber(world, status=status)
-    cancel = await world.gql(
+    who = await _subscriber(world, api, status=status)
+    cancel = await api.gql(
         CANCEL, {"input": {"subscriptionId": who.subscription_id, "atPeriodEnd": False}},
         token=who.token,
     )  # fmt: skip
@@ -592,7 +594,7 @@ async def test_illegal_cancels_and_resumes_are_invalid_state_and_change_nothing(
     assert (refused["__typename"], refused["code"], refused["status"]) == (
         "InvalidStateError", "INVALID_STATE", status.value
     )  # fmt: skip
-    resume = await world.gql(RESUME, {"id": who.subscription_id}, token=who.token)
+    resume = await api.gql(RESUME, {"id": who.subscription_id}, token=who.token)
     assert resume["data"]["resumeSubscription"]["__typename"] == "InvalidStateError"
     stored = (await _rows(db, select(Subscription).where(Subscription.id == who.subscription.id)))[
         0
@@ -600,24 +602,24 @@ async def test_illegal_cancels_and_resumes_are_invalid_state_and_change_nothing(
     assert (stored.status, stored.cancelled_at) == (status, None)
 
 
-async def test_resuming_what_is_not_scheduled_to_end_is_invalid(world: World) -> None:
-    who = await _subscriber(world)
-    resume = await world.gql(RESUME, {"id": who.subscription_id}, token=who.token)
+async def test_resuming_what_is_not_scheduled_to_end_is_invalid(world: World, api: Api) -> None:
+    who = await _subscriber(world, api)
+    resume = await api.gql(RESUME, {"id": who.subscription_id}, token=who.token)
     refused = resume["data"]["resumeSubscription"]
     assert (refused["__typename"], refused["code"], refused["status"]) == (
         "InvalidStateError", "INVALID_STATE", "ACTIVE"
     )  # fmt: skip
     twice = {"input": {"subscriptionId": who.subscription_id}}
-    await world.gql(CANCEL, twice, token=who.token)
-    again = await world.gql(CANCEL, twice, token=who.token)
+    await api.gql(CANCEL, twice, token=who.token)
+    again = await api.gql(CANCEL, twice, token=who.token)
     assert again["data"]["cancelSubscription"]["__typename"] == "InvalidStateError"
 
 
 # ---- scope, principals, audit, email ----
 
 
-async def test_another_businesss_subscription_is_not_found(world: World) -> None:
-    mine, theirs = await _subscriber(world), await _subscriber(world)
+async def test_another_businesss_subscription_is_not_found(world: World, api: Api) -> None:
+    mine, theirs = await _subscriber(world, api), await _subscriber(world, api)
     for query, variables in (
         (CANCEL, {"input": {"subscriptionId": theirs.subscription_id}}),
         (RESUME, {"id": theirs.subscription_id}),
@@ -627,22 +629,22 @@ async def test_another_businesss_subscription_is_not_found(world: World) -> None
                             "productId": theirs.plan("Pro")}}),
         (CANCEL, {"input": {"subscriptionId": "not-an-id"}}),
     ):  # fmt: skip
-        body = await world.gql(query, variables, token=mine.token)
+        body = await api.gql(query, variables, token=mine.token)
         (result,) = body["data"].values()
         assert (result["__typename"], result["code"]) == ("NotFoundError", "NOT_FOUND")
 
 
-async def test_merchant_keys_are_refused_on_customer_mutations(world: World) -> None:
-    who = await _subscriber(world)
+async def test_merchant_keys_are_refused_on_customer_mutations(world: World, api: Api) -> None:
+    who = await _subscriber(world, api)
     for query, variables in (
         (CANCEL, {"input": {"subscriptionId": who.subscription_id}}),
         (RESUME, {"id": who.subscription_id}),
         (CHANGE, {"input": {"subscriptionId": who.subscription_id, "productId": who.plan("Pro")}}),
         (UPDATE, {"input": {"accountId": gid("CustomerAccount", who.account.id), "name": "M"}}),
     ):
-        body = await world.gql(query, variables, token=who.business.api_key, expect_errors=True)
+        body = await api.gql(query, variables, token=who.business.api_key, expect_errors=True)
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    settings = await world.gql(
+    settings = await api.gql(
         """mutation {
              updateBusinessSettings(input: {allowSubscriptionUpdates: true}) { __typename } }""",
         token=who.token, expect_errors=True,
@@ -650,12 +652,14 @@ async def test_merchant_keys_are_refused_on_customer_mutations(world: World) -> 
     assert settings["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
-async def test_each_mutation_leaves_an_audit_event_and_an_email(world: World, db: Database) -> None:
-    who = await _subscriber(world)
-    await _change(world, who, "Pro")
-    await world.gql(CANCEL, {"input": {"subscriptionId": who.subscription_id}}, token=who.token)
-    await world.gql(RESUME, {"id": who.subscription_id}, token=who.token)
-    await world.gql(CANCEL, {"input": {"subscriptionId": "x"}}, token=who.token)
+async def test_each_mutation_leaves_an_audit_event_and_an_email(
+    world: World, api: Api, db: Database
+) -> None:
+    who = await _subscriber(world, api)
+    await _change(world, api, who, "Pro")
+    await api.gql(CANCEL, {"input": {"subscriptionId": who.subscription_id}}, token=who.token)
+    await api.gql(RESUME, {"id": who.subscription_id}, token=who.token)
+    await api.gql(CANCEL, {"input": {"subscriptionId": "x"}}, token=who.token)
     events = await _rows(
         db,
         select(AuditEvent)
@@ -679,12 +683,14 @@ async def test_each_mutation_leaves_an_audit_event_and_an_email(world: World, db
     ]  # fmt: skip
 
 
-async def test_the_plan_change_email_says_what_was_charged(world: World, tmp_path: Any) -> None:
+async def test_the_plan_change_email_says_what_was_charged(
+    world: World, api: Api, tmp_path: Any
+) -> None:
     from tests.conftest import PUBLIC_URL
-    from tests.factories import Mailbox
+    from tests.mail import Mailbox
 
-    who = await _subscriber(world)
-    await _change(world, who, "Pro")
+    who = await _subscriber(world, api)
+    await _change(world, api, who, "Pro")
     mailbox = Mailbox(world.db, tmp_path / "mail", PUBLIC_URL)
     await mailbox.deliver()
     (message,) = mailbox.messages(to=who.account.email)
@@ -695,9 +701,9 @@ async def test_the_plan_change_email_says_what_was_charged(world: World, tmp_pat
     assert "$30.00" in text.get_content()
 
 
-async def test_payment_counts_stay_single_per_change(world: World, db: Database) -> None:
-    who = await _subscriber(world)
-    await _change(world, who, "Pro")
+async def test_payment_counts_stay_single_per_change(world: World, api: Api, db: Database) -> None:
+    who = await _subscriber(world, api)
+    await _change(world, api, who, "Pro")
     async with db.read_sessions() as session:
         count = await session.scalar(
             select(func.count())
@@ -714,11 +720,11 @@ ADDRESS = {"line1": "Unter den Linden 1", "city": "Berlin", "postalCode": "10117
 
 
 async def test_billing_details_are_updated_and_issued_invoices_keep_theirs(
-    world: World, db: Database
+    world: World, api: Api, db: Database
 ) -> None:
-    who = await _subscriber(world)
+    who = await _subscriber(world, api)
     (old_invoice,) = await world.invoices(who.account, 1)
-    body = await world.gql(
+    body = await api.gql(
         UPDATE,
         {"input": {"accountId": gid("CustomerAccount", who.account.id), "name": "  Erika Muster ",
                    "phone": "+49 30 1234567", "billingAddress": ADDRESS}},
@@ -733,7 +739,7 @@ async def test_billing_details_are_updated_and_issued_invoices_keep_theirs(
     invoice = (await _rows(db, select(Invoice).where(Invoice.id == old_invoice.id)))[0]
     assert invoice.billing_name == who.account.name  # as issued
     assert invoice.billing_address_country is None
-    new = await _change(world, who, "Pro")
+    new = await _change(world, api, who, "Pro")
     issued = (await _rows(db, select(Invoice).where(Invoice.number == new["invoice"]["number"])))[0]
     assert (issued.billing_name, issued.billing_address_country) == ("Erika Muster", "DE")
 
@@ -752,10 +758,10 @@ async def test_billing_details_are_updated_and_issued_invoices_keep_theirs(
     ],
 )
 async def test_bad_billing_details_name_the_field_and_change_nothing(
-    world: World, db: Database, changes: dict[str, Any], field: str
+    world: World, api: Api, db: Database, changes: dict[str, Any], field: str
 ) -> None:
-    who = await _subscriber(world)
-    body = await world.gql(
+    who = await _subscriber(world, api)
+    body = await api.gql(
         UPDATE,
         {"input": {"accountId": gid("CustomerAccount", who.account.id), "name": "Changed",
                    **changes}},
@@ -769,10 +775,10 @@ async def test_bad_billing_details_name_the_field_and_change_nothing(
     assert stored.name == who.account.name
 
 
-async def test_countries_without_postal_codes_need_none(world: World) -> None:
-    who = await _subscriber(world)
+async def test_countries_without_postal_codes_need_none(world: World, api: Api) -> None:
+    who = await _subscriber(world, api)
     address = {"line1": "1 Harbour Road", "city": "Hong Kong", "country": "HK"}
-    body = await world.gql(
+    body = await api.gql(
         UPDATE,
         {"input": {"accountId": gid("CustomerAccount", who.account.id), "billingAddress": address}},
         token=who.token,
@@ -780,9 +786,9 @@ async def test_countries_without_postal_codes_need_none(world: World) -> None:
     assert body["data"]["updateBillingDetails"]["__typename"] == "UpdateBillingDetailsSuccess"
 
 
-async def test_billing_details_of_another_account_are_not_found(world: World) -> None:
-    mine, theirs = await _subscriber(world), await _subscriber(world)
-    body = await world.gql(
+async def test_billing_details_of_another_account_are_not_found(world: World, api: Api) -> None:
+    mine, theirs = await _subscriber(world, api), await _subscriber(world, api)
+    body = await api.gql(
         UPDATE,
         {"input": {"accountId": gid("CustomerAccount", theirs.account.id), "name": "Hijack"}},
         token=mine.token,

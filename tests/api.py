@@ -1,0 +1,106 @@
+"""Talking to the app as a front end does: GraphQL over HTTP, portal links and sessions
+made through createPortalSession and signIn, as a merchant would."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+from portal_gateway.app import create_app
+from portal_gateway.config import Settings
+from portal_gateway.db import Database
+from portal_gateway.models import CustomerAccount
+from tests.factories import Merchant, gid
+
+
+class Api:
+    """A GraphQL client of the app; `client` may be swapped for one of another app."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def gql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        expect_errors: bool = False,
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        body: dict[str, Any] = response.json()
+        if not expect_errors:
+            assert response.status_code == 200, body
+            assert "errors" not in body, body["errors"]
+        return body
+
+    async def portal_link(
+        self, business: Merchant, account: CustomerAccount, **input: Any
+    ) -> dict[str, Any]:
+        body = await self.gql(
+            """mutation($input: CreatePortalSessionInput!) {
+                 createPortalSession(input: $input) {
+                   __typename
+                   ... on PortalLink { url expiresAt }
+                   ... on Error { code message }
+                   ... on InvalidInputError { field }
+                 }
+               }""",
+            {"input": {"customerId": gid("CustomerAccount", account.id), **input}},
+            token=business.api_key,
+        )
+        result: dict[str, Any] = body["data"]["createPortalSession"]
+        return result
+
+    async def sign_in(self, token: str) -> dict[str, Any]:
+        body = await self.gql(
+            """mutation($token: String!) {
+                 signIn(input: {token: $token}) {
+                   __typename
+                   ... on SignInSuccess {
+                     accessToken expiresAt scope returnUrl
+                     business { name }
+                     viewer { email }
+                     flow { type subscription { id } }
+                   }
+                   ... on Error { code message }
+                 }
+               }""",
+            {"token": token},
+        )
+        result: dict[str, Any] = body["data"]["signIn"]
+        return result
+
+    async def session_for(self, business: Merchant, account: CustomerAccount, **input: Any) -> str:
+        """An access token of a BUSINESS-scope portal session, made as a merchant would."""
+        link = await self.portal_link(business, account, **input)
+        assert link["__typename"] == "PortalLink", link
+        signed_in = await self.sign_in(token_of(link["url"]))
+        assert signed_in["__typename"] == "SignInSuccess", signed_in
+        access_token: str = signed_in["accessToken"]
+        return access_token
+
+
+@asynccontextmanager
+async def app_client(
+    settings: Settings, db: Database, client_address: str = "203.0.113.7"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app with other settings than the default test ones. The app's lifespan
+    runs (its resources are opened and closed), without the background jobs: the tests
+    deliver mail and reconcile themselves."""
+    app = create_app(settings, db, background=False)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app, client=(client_address, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url=settings.public_url) as client:
+            yield client
+
+
+def token_of(url: str) -> str:
+    return httpx.URL(url).params["token"]
