@@ -158,7 +158,23 @@ async def update_billing_details(
     they were issued with."""
 
     async def work(session: AsyncSession) -> CustomerAccount:
-        return await _update(session, actor, account_id, name=name, phone=phone, address=address)
+        checked_name = _text(name, "name", maximum=200, required=True) if name is not None else None
+        checked_phone = _checked_phone(phone) if phone is not None else None
+        checked = checked_address(address) if address is not None else None
+        account = await account_in_scope(session, actor.principal, account_id, for_update=True)
+        if checked_name is not None:
+            account.name = checked_name
+        if checked_phone is not None:
+            account.phone = checked_phone
+        if checked is not None:
+            account.address_line1 = checked.line1
+            account.address_line2 = checked.line2
+            account.address_city = checked.city
+            account.address_state = checked.state
+            account.address_postal_code = checked.postal_code
+            account.address_country = checked.country
+        await session.flush()
+        return account
 
     return await in_unit_of_work(
         db, actor, "updateBillingDetails", work,
@@ -166,35 +182,11 @@ async def update_billing_details(
     )  # fmt: skip
 
 
-async def _update(
-    session: AsyncSession,
-    actor: Actor,
-    account_id: str,
-    *,
-    name: str | None,
-    phone: str | None,
-    address: AddressInput | None,
-) -> CustomerAccount:
-    checked_name = _text(name, "name", maximum=200, required=True) if name is not None else None
-    checked_phone = None
-    if phone is not None:
-        checked_phone = re.sub(r"[\s().-]", "", phone)
-        if not E164.match(checked_phone):
-            raise InvalidInputError(
-                "phone must be in international format, e.g. +4930123456.", field="phone"
-            )
-    checked = checked_address(address) if address is not None else None
-    account = await account_in_scope(session, actor.principal, account_id, for_update=True)
-    if checked_name is not None:
-        account.name = checked_name
-    if checked_phone is not None:
-        account.phone = checked_phone
-    if checked is not None:
-        account.address_line1 = checked.line1
-        account.address_line2 = checked.line2
-        account.address_city = checked.city
-        account.address_state = checked.state
-        account.address_postal_code = checked.postal_code
-        account.address_country = checked.country
-    await session.flush()
-    return account
+def _checked_phone(phone: str) -> str:
+    """E.164, after dropping the spaces, dots, dashes and brackets people type."""
+    checked = re.sub(r"[\s().-]", "", phone)
+    if not E164.match(checked):
+        raise InvalidInputError(
+            "phone must be in international format, e.g. +4930123456.", field="phone"
+        )
+    return checked

@@ -211,15 +211,11 @@ async def settle(
         return await _complete(session, subscription, change, payment=payment, now=clock.now())
     failure = charges.record_decline(payment, result)
     await adjust_credit(session, subscription, change.quote.credit_used_minor)  # release
-    if change.idempotency_key is not None:
-        await idempotency.finish(
-            session,
-            subscription.account_id,
-            CHANGE_PLAN,
-            change.idempotency_key,
-            {"error": failure.code, "payment_id": payment.id, "decline_code": failure.decline_code,
-             "message": failure.message},
-        )  # fmt: skip
+    await _remember(
+        session, subscription, change,
+        {"error": failure.code, "payment_id": payment.id, "decline_code": failure.decline_code,
+         "message": failure.message},
+    )  # fmt: skip
     return failure
 
 
@@ -297,20 +293,25 @@ async def _complete(
         invoice.id if invoice else None,
         payment.id if payment else None,
     )
+    await _remember(
+        session, subscription, change,
+        {"subscription_id": result.subscription_id, "direction": result.direction.value,
+         "invoice_id": result.invoice_id, "payment_id": result.payment_id},
+    )  # fmt: skip
+    return result
+
+
+async def _remember(
+    session: AsyncSession,
+    subscription: Subscription,
+    change: PlanChangeDetails,
+    result: dict[str, Any],
+) -> None:
+    """Keep the outcome under the change's idempotency key, for `_replay`."""
     if change.idempotency_key is not None:
         await idempotency.finish(
-            session,
-            subscription.account_id,
-            CHANGE_PLAN,
-            change.idempotency_key,
-            {
-                "subscription_id": result.subscription_id,
-                "direction": result.direction.value,
-                "invoice_id": result.invoice_id,
-                "payment_id": result.payment_id,
-            },
+            session, subscription.account_id, CHANGE_PLAN, change.idempotency_key, result
         )
-    return result
 
 
 def _outcome_of(payment: Payment, change: PlanChangeDetails) -> PlanChanged | PaymentFailedError:
