@@ -12,7 +12,7 @@ from sqlalchemy import event
 from portal_gateway.db import Database
 from portal_gateway.models.enums import ProductType, SubscriptionStatus
 from tests.api import Api, token_of
-from tests.factories import World, unique_email
+from tests.factories import World, gid, unique_email
 from tests.mail import Mailbox
 
 DASHBOARD = (Path(__file__).resolve().parents[1] / "bench" / "dashboard.graphql").read_text()
@@ -111,3 +111,38 @@ async def test_unified_dashboard_statements_do_not_grow_with_businesses(
     two = await _unified_dashboard_statements(world, api, mailbox, 2)
     twenty = await _unified_dashboard_statements(world, api, mailbox, 20)
     assert two == twenty
+
+
+PREVIEWS = """query($p: ID!) { viewer { subscriptions(first: 100) { edges { node {
+  planChangePreview(productId: $p) {
+    __typename ... on PlanChangePreview { amountDueNow { amount } }
+  }
+} } } } }"""
+
+
+async def _preview_statements(world: World, api: Api, subscriptions: int) -> int:
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    plans = await world.collection(business)
+    small = await world.product(business, 1000, collection=plans)
+    large = await world.product(business, 3000, collection=plans)
+    card = await world.card(account)
+    await world.add(
+        *(world.subscription_row(account, small, payment_method=card) for _ in range(subscriptions))
+    )
+    token = await api.session_for(business, account)
+    with counting_statements(world.db) as statements:
+        body = await api.gql(PREVIEWS, {"p": gid("Product", large.id)}, token=token)
+    edges = body["data"]["viewer"]["subscriptions"]["edges"]
+    assert [e["node"]["planChangePreview"]["__typename"] for e in edges] == (
+        ["PlanChangePreview"] * subscriptions
+    )
+    return len(statements)
+
+
+async def test_plan_change_previews_cost_the_same_for_two_subscriptions_as_for_forty(
+    world: World, api: Api
+) -> None:
+    """Each preview reads through the request's loaders: a page of subscriptions with their
+    previews is a fixed number of statements, and one connection."""
+    assert await _preview_statements(world, api, 2) == await _preview_statements(world, api, 40)

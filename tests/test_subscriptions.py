@@ -634,6 +634,23 @@ async def test_another_businesss_subscription_is_not_found(world: World, api: Ap
         assert (result["__typename"], result["code"]) == ("NotFoundError", "NOT_FOUND")
 
 
+async def test_a_malformed_id_is_not_found_before_anything_else_is_checked(
+    world: World, api: Api
+) -> None:
+    """Whatever else is wrong with the input, an id that names nothing is the answer."""
+    who = await _subscriber(world, api)
+    await _change(world, api, who, "Pro", key="used")
+    for query, variables in (
+        (CANCEL, {"input": {"subscriptionId": "x", "reason": "r" * 501}}),
+        (CHANGE, {"input": {"subscriptionId": who.subscription_id, "productId": "x",
+                            "idempotencyKey": "used"}}),
+        (UPDATE, {"input": {"accountId": "x", "phone": "not a phone"}}),
+    ):  # fmt: skip
+        body = await api.gql(query, variables, token=who.token)
+        (result,) = body["data"].values()
+        assert (result["__typename"], result["code"]) == ("NotFoundError", "NOT_FOUND"), result
+
+
 async def test_merchant_keys_are_refused_on_customer_mutations(world: World, api: Api) -> None:
     who = await _subscriber(world, api)
     for query, variables in (

@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime
 
 from portal_gateway.core.clock import ensure_utc
+from portal_gateway.core.errors import NotFoundError
 
 
 def new_id() -> str:
@@ -27,9 +28,9 @@ def encode_global_id(type_name: str, local_id: str) -> str:
     return base64.b64encode(f"{type_name}:{local_id}".encode()).decode()
 
 
-# What a global id that is malformed, or names another type, stands for where an id of one
-# type is expected: no row has it, so a lookup finds nothing (NotFoundError, audited like any
-# other), and a service that must tell "malformed" from "absent" can compare with it.
+# What a global id that is malformed, or names another type, decodes to where an id of one
+# type is expected. The flow that receives it refuses it first thing, inside its unit of
+# work (`require_id`), so that the refusal is audited like any other.
 NO_SUCH_ID = ""
 
 
@@ -37,6 +38,14 @@ def local_id(global_id: str, type_name: str) -> str:
     """The row id inside a global id of `type_name`, or NO_SUCH_ID."""
     decoded = decode_global_id(global_id)
     return decoded[1] if decoded is not None and decoded[0] == type_name else NO_SUCH_ID
+
+
+def require_id(row_id: str, type_name: str) -> str:
+    """`row_id`, or NotFoundError when a malformed global id decoded to NO_SUCH_ID: it names
+    no `type_name`."""
+    if row_id == NO_SUCH_ID:
+        raise NotFoundError(f"No such {type_name}.")
+    return row_id
 
 
 def decode_global_id(global_id: str) -> tuple[str, str] | None:

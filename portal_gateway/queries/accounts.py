@@ -29,11 +29,16 @@ def customers(principal: MerchantPrincipal, email: str | None) -> Select[Custome
 
 
 async def account_in_scope(
-    session: AsyncSession, principal: Principal, account_id: str, *, for_update: bool = False
+    session: AsyncSession,
+    principal: Principal,
+    account_id: str,
+    *,
+    for_update: bool = False,
+    missing: str = "No such account.",
 ) -> CustomerAccount:
-    """The account, or NotFoundError: out of scope is the same as absent."""
+    """The account, or NotFoundError(`missing`): out of scope is the same as absent."""
     stmt = readable(CustomerAccount, principal).where(CustomerAccount.id == account_id)
     account = await session.scalar(stmt.with_for_update() if for_update else stmt)
     if account is None:
-        raise NotFoundError("No such account.")
+        raise NotFoundError(missing)
     return account

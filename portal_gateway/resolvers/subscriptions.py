@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from portal_gateway.loaders import Loaders
 from portal_gateway.loaders.pagination import Page, PageRequest
-from portal_gateway.models import Invoice, Subscription
+from portal_gateway.models import Business, Invoice, Product, Subscription
 from portal_gateway.resolvers.context import Context
 from portal_gateway.resolvers.global_ids import input_id
 from portal_gateway.services import plan_changes, subscriptions
@@ -29,11 +32,29 @@ async def invoices_of(
     return await ctx.loaders.invoice_page_by_subscription.load((subscription.id, page))
 
 
+@dataclass(frozen=True)
+class _LoadedReads:
+    """A preview's reads through the request's loaders: previews of many subscriptions in one
+    response cost the same statements as one."""
+
+    loaders: Loaders
+
+    async def product(self, product_id: str) -> Product | None:
+        return await self.loaders.product.load(product_id)
+
+    async def business(self, business_id: str) -> Business | None:
+        return await self.loaders.business.load(business_id)
+
+    async def credit_balance(self, account_id: str, currency: str) -> int:
+        balances = await self.loaders.credit_balances_by_account.load(account_id)
+        return sum(b.amount_minor for b in balances if b.currency == currency)
+
+
 async def preview_plan_change(
     ctx: Context, subscription: Subscription, product_id: str
 ) -> PlanChangePreview:
     return await plan_changes.preview_plan_change(
-        ctx.resources.db, ctx.principal, subscription.id, input_id(product_id, "Product")
+        _LoadedReads(ctx.loaders), subscription, input_id(product_id, "Product")
     )
 
 

@@ -9,6 +9,7 @@ from babel import Locale
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal_gateway.core.errors import InvalidInputError
+from portal_gateway.core.ids import require_id
 from portal_gateway.db import Database
 from portal_gateway.models import CustomerAccount
 from portal_gateway.queries.accounts import account_in_scope
@@ -158,6 +159,7 @@ async def update_billing_details(
     they were issued with."""
 
     async def work(session: AsyncSession) -> CustomerAccount:
+        require_id(account_id, "CustomerAccount")
         checked_name = _text(name, "name", maximum=200, required=True) if name is not None else None
         checked_phone = _checked_phone(phone) if phone is not None else None
         checked = checked_address(address) if address is not None else None

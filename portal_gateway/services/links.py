@@ -83,7 +83,7 @@ async def create_dynamic_link(
     A business can create customers with any email, so this never proves the
     email: the session it opens sees this one account, never UNIFIED.
     """
-    account = await account_in_scope(session, principal, account_id)
+    account = await account_in_scope(session, principal, account_id, missing="No such customer.")
     seconds = int(MAX_LINK_LIFETIME.total_seconds()) if expires_in is None else expires_in
     if not MIN_LINK_SECONDS <= seconds <= MAX_LINK_LIFETIME.total_seconds():
         raise InvalidInputError("expiresIn must be between 60 and 86400 seconds.", "expiresIn")

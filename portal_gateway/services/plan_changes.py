@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal_gateway.auth.principal import Principal
 from portal_gateway.core import clock
-from portal_gateway.core.errors import PaymentFailedError
+from portal_gateway.core.errors import NotFoundError, PaymentFailedError
+from portal_gateway.core.ids import require_id
 from portal_gateway.core.money import Money
 from portal_gateway.db import Database
 from portal_gateway.models import (
@@ -29,8 +30,7 @@ from portal_gateway.models import (
 from portal_gateway.models.enums import PaymentStatus, PlanChangeDirection
 from portal_gateway.notifications.outbox import Email, queue_email
 from portal_gateway.payments.processor import ChargeOutcome, ChargeResult, PaymentProcessor
-from portal_gateway.queries.products import product_of_business
-from portal_gateway.queries.subscriptions import subscription_in_scope
+from portal_gateway.queries.readable import readable
 from portal_gateway.services import charges, idempotency
 from portal_gateway.services.charges import PendingCharge
 from portal_gateway.services.credits import adjust_credit
@@ -101,40 +101,32 @@ async def change_plan(
     )  # fmt: skip
 
 
-async def preview_plan_change(
-    db: Database, principal: Principal, subscription_id: str, product_id: str
-) -> PlanChangePreview:
-    """What changePlan would do now, read as the change reads it; changes nothing."""
-    async with db.read_sessions() as session:
-        subscription = await subscription_in_scope(session, principal, subscription_id)
-        quoted = await quote_for(session, principal, subscription, product_id, clock.now())
-    return PlanChangePreview(
-        product=quoted.product,
-        direction=quoted.direction,
-        quote=quoted.quote,
-        new_recurring_minor=quoted.product.price_minor * subscription.quantity,
-        next_billing_date=subscription.current_period_end,
-    )
+class PlanChangeReads(Protocol):
+    """Where a quote reads the rows it needs: the charge's transaction, or the request's
+    DataLoaders for a preview (so that previews of many subscriptions batch)."""
+
+    async def product(self, product_id: str) -> Product | None:
+        """A product in the principal's scope."""
+        ...
+
+    async def business(self, business_id: str) -> Business | None: ...
+
+    async def credit_balance(self, account_id: str, currency: str) -> int: ...
 
 
 async def quote_for(
-    session: AsyncSession,
-    principal: Principal,
-    subscription: Subscription,
-    product_id: str,
-    now: datetime,
+    reads: PlanChangeReads, subscription: Subscription, product_id: str, now: datetime
 ) -> QuotedChange:
-    """The rules and the price of moving `subscription` to `product_id` now: one reading for
-    the preview and for the charge."""
-    target = await product_of_business(session, principal, product_id, subscription.business_id)
-    current = await session.get_one(Product, subscription.product_id)
-    business = await session.get_one(Business, subscription.business_id)
-    balance = await session.scalar(
-        select(CreditBalance.amount_minor).where(
-            CreditBalance.account_id == subscription.account_id,
-            CreditBalance.currency == subscription.currency,
-        )
-    )
+    """The rules and the price of moving `subscription` to `product_id` now: one reading, and
+    one not-found rule, for the preview and for the charge."""
+    target = await reads.product(product_id)
+    if target is None or target.business_id != subscription.business_id:
+        raise NotFoundError("No such product.")
+    current = await reads.product(subscription.product_id)
+    business = await reads.business(subscription.business_id)
+    # A subscription in scope has its business and its product in scope.
+    assert current is not None and business is not None
+    balance = await reads.credit_balance(subscription.account_id, subscription.currency)
     direction = check_plan_change(subscription, current, target, business)
     quote = quote_plan_change(
         old_name=current.name,
@@ -149,9 +141,48 @@ async def quote_for(
         period_start=subscription.current_period_start,
         period_end=subscription.current_period_end,
         now=now,
-        credit_balance_minor=balance or 0,
+        credit_balance_minor=balance,
     )
     return QuotedChange(target, direction, quote)
+
+
+async def preview_plan_change(
+    reads: PlanChangeReads, subscription: Subscription, product_id: str
+) -> PlanChangePreview:
+    """What changePlan would do now, quoted as the change quotes it; changes nothing."""
+    quoted = await quote_for(reads, subscription, require_id(product_id, "Product"), clock.now())
+    return PlanChangePreview(
+        product=quoted.product,
+        direction=quoted.direction,
+        quote=quoted.quote,
+        new_recurring_minor=quoted.product.price_minor * subscription.quantity,
+        next_billing_date=subscription.current_period_end,
+    )
+
+
+@dataclass(frozen=True)
+class _ReadsInTransaction:
+    """The charge's reads, in its locked transaction."""
+
+    session: AsyncSession
+    principal: Principal
+
+    async def product(self, product_id: str) -> Product | None:
+        product: Product | None = await self.session.scalar(
+            readable(Product, self.principal).where(Product.id == product_id)
+        )
+        return product
+
+    async def business(self, business_id: str) -> Business | None:
+        return await self.session.get(Business, business_id)
+
+    async def credit_balance(self, account_id: str, currency: str) -> int:
+        balance = await self.session.scalar(
+            select(CreditBalance.amount_minor).where(
+                CreditBalance.account_id == account_id, CreditBalance.currency == currency
+            )
+        )
+        return balance or 0
 
 
 async def begin_plan_change(
@@ -165,6 +196,8 @@ async def begin_plan_change(
     """Step 1. A change that costs nothing now is completed here; one that must be charged
     leaves a committed PENDING Payment."""
     now = clock.now()
+    require_id(subscription_id, "Subscription")
+    require_id(product_id, "Product")
     subscription = await locked_subscription(session, principal, subscription_id)
     if idempotency_key is not None:
         request = {"subscriptionId": subscription_id, "productId": product_id}
@@ -174,7 +207,7 @@ async def begin_plan_change(
         if stored is not None:
             return _replay(stored)
     await ensure_no_charge_in_flight(session, subscription.id)
-    quoted = await quote_for(session, principal, subscription, product_id, now)
+    quoted = await quote_for(_ReadsInTransaction(session, principal), subscription, product_id, now)
     quote = quoted.quote
     change = PlanChangeDetails(quoted.product.id, quoted.direction.value, quote, idempotency_key)
     if quote.amount_due_minor == 0:

@@ -15,6 +15,7 @@ from portal_gateway.auth.rate_limits import RateLimits
 from portal_gateway.auth.sessions import principal_of
 from portal_gateway.core import clock
 from portal_gateway.core.errors import RateLimitedError
+from portal_gateway.core.ids import require_id
 from portal_gateway.db import Database
 from portal_gateway.models import PortalSession
 from portal_gateway.models.enums import PortalFlowType
@@ -49,6 +50,9 @@ async def create_portal_session(
     assert isinstance(principal, MerchantPrincipal)  # only a merchant's key may ask
 
     async def work(session: AsyncSession) -> IssuedLink:
+        if flow_subscription_id is not None:
+            require_id(flow_subscription_id, "Subscription")
+        require_id(account_id, "CustomerAccount")
         issued = await create_dynamic_link(
             session,
             principal,

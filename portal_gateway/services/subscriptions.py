@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal_gateway.auth.principal import Principal
 from portal_gateway.core import clock
 from portal_gateway.core.errors import InvalidInputError, InvalidStateError
+from portal_gateway.core.ids import require_id
 from portal_gateway.db import Database
 from portal_gateway.models import Business, CustomerAccount, Product, Subscription
 from portal_gateway.models.enums import SubscriptionStatus
@@ -35,7 +36,11 @@ async def cancel_subscription(
 
     async def work(session: AsyncSession) -> Subscription:
         return await _cancel(
-            session, actor.principal, subscription_id, at_period_end=at_period_end, reason=reason
+            session,
+            actor.principal,
+            require_id(subscription_id, "Subscription"),
+            at_period_end=at_period_end,
+            reason=reason,
         )
 
     return await in_unit_of_work(
@@ -48,7 +53,7 @@ async def resume_subscription(db: Database, actor: Actor, subscription_id: str) 
     """resumeSubscription, in one unit of work."""
 
     async def work(session: AsyncSession) -> Subscription:
-        return await _resume(session, actor.principal, subscription_id)
+        return await _resume(session, actor.principal, require_id(subscription_id, "Subscription"))
 
     return await in_unit_of_work(
         db, actor, "resumeSubscription", work,

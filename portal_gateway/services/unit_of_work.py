@@ -56,7 +56,7 @@ async def in_unit_of_work(
             action,
             result=result,
             target_type=target_type,
-            target_id=target_id,
+            target_id=target_id or None,  # NO_SUCH_ID: the input named no row
             client_address=actor.client_address,
         )
     log.info("%s: %s", action, result)
