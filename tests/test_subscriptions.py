@@ -634,6 +634,24 @@ async def test_another_businesss_subscription_is_not_found(world: World, api: Ap
         assert (result["__typename"], result["code"]) == ("NotFoundError", "NOT_FOUND")
 
 
+async def test_a_cancellation_reason_too_long_names_the_field_and_changes_nothing(
+    world: World, api: Api, db: Database
+) -> None:
+    who = await _subscriber(world, api)
+    body = await api.gql(
+        CANCEL.replace("... on Error", "... on InvalidInputError { field } ... on Error"),
+        {"input": {"subscriptionId": who.subscription_id, "atPeriodEnd": False,
+                   "reason": "r" * 501}},
+        token=who.token,
+    )  # fmt: skip
+    result = body["data"]["cancelSubscription"]
+    assert (result["__typename"], result["field"]) == ("InvalidInputError", "reason")
+    (subscription,) = await _rows(
+        db, select(Subscription).where(Subscription.id == who.subscription.id)
+    )
+    assert subscription.status is SubscriptionStatus.ACTIVE
+
+
 async def test_a_malformed_id_is_not_found_before_anything_else_is_checked(
     world: World, api: Api
 ) -> None:

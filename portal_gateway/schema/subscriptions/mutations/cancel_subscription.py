@@ -10,6 +10,7 @@ from portal_gateway.resolvers import subscriptions as subscription_resolvers
 from portal_gateway.schema.context import Info
 from portal_gateway.schema.errors import (
     ConflictError,
+    InvalidInputError,
     InvalidStateError,
     NotFoundError,
     mutation,
@@ -34,8 +35,14 @@ class CancelSubscriptionSuccess:
     subscription: Subscription
 
 
+# InvalidInputError is not in the contract's union; a reason over 500 characters needs it
+# (it was an internal error without it).
 CancelSubscriptionResult = Annotated[
-    CancelSubscriptionSuccess | NotFoundError | InvalidStateError | ConflictError,
+    CancelSubscriptionSuccess
+    | NotFoundError
+    | InvalidStateError
+    | ConflictError
+    | InvalidInputError,
     strawberry.union("CancelSubscriptionResult"),
 ]
 
