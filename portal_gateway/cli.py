@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
@@ -189,6 +190,13 @@ def _redacted(url: str) -> str:
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
 
+    # The app (in each worker) reads its settings from the environment: --host and --port
+    # go there too, so that links follow where the server listens when PORTAL_PUBLIC_URL
+    # is not set.
+    if host:
+        os.environ["PORTAL_HOST"] = host
+    if port:
+        os.environ["PORTAL_PORT"] = str(port)
     uvicorn.run(
         "portal_gateway.app:create_app",
         factory=True,

@@ -15,13 +15,23 @@ from portal_gateway.models.enums import ApiKeyMode
 _DEV_SECRET = "portal-gateway-development-secret-not-for-live-use"  # noqa: S105
 
 
+def _listening_url(host: str, port: int) -> str:
+    """The URL of `serve` on this machine: a wildcard address is reached on loopback."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104  (recognising it, not binding to it)
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore")
 
     # test or live: which API keys open the door, and how strict the rest is.
     mode: ApiKeyMode = ApiKeyMode.TEST
     database_url: str = "sqlite+aiosqlite:///./portal.db"
-    public_url: str = "http://127.0.0.1:8000"
+    # Where this service is reached; links are built from it. Unset: where `serve` listens.
+    public_url: str = ""
     frontend_url: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -74,13 +84,15 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _live_needs_real_secrets(self) -> Settings:
+        if not self.public_url:
+            self.public_url = _listening_url(self.host, self.port)
         if self.is_live:
             secret = self.secret_key.get_secret_value()
             if secret == _DEV_SECRET or len(secret) < 32:
                 raise ValueError("live mode needs PORTAL_SECRET_KEY (32+ characters)")
             if not self.jwt_keys:
                 raise ValueError("live mode needs PORTAL_JWT_KEYS")
-            if not self.public_url.startswith("https://"):
+            if not self.public_url.startswith("https://"):  # (unset gives http)
                 raise ValueError("live mode needs an https PORTAL_PUBLIC_URL")
             if self.payment_processor is None:
                 raise ValueError("live mode needs PORTAL_PAYMENT_PROCESSOR")

@@ -153,3 +153,13 @@ def test_outbox_drain_delivers_to_the_configured_backend(
     assert "delivered" in out.stdout
     (eml,) = mail.glob("*.eml")
     assert b"/portal/link?token=" in eml.read_bytes()
+
+
+def test_links_follow_where_serve_listens_unless_a_public_url_is_set() -> None:
+    from portal_gateway.config import Settings
+
+    assert Settings(port=8123).public_url == "http://127.0.0.1:8123"
+    assert Settings(host="0.0.0.0", port=9000).public_url == "http://127.0.0.1:9000"  # noqa: S104
+    assert Settings(host="::1", port=9000).public_url == "http://[::1]:9000"
+    behind_proxy = Settings(port=8123, public_url="https://billing.example/")
+    assert behind_proxy.public_url == "https://billing.example"

@@ -1,0 +1,214 @@
+"""Signing in from a real Chromium, clicked as a person would: no header or cookie set by
+hand. Every journey runs at a desktop's width and at a 375 px phone's."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from portal_gateway.core import clock
+from portal_gateway.db import Database
+from tests.api import token_of
+from tests.browser import (
+    VIEWPORTS,
+    Portal,
+    chromium,
+    free_port,
+    graphql_in_page,
+    new_context,
+    portal_served,
+    serving,
+)
+from tests.factories import World, unique_email
+
+VIEWER = "{ viewer { email scope business { name } } }"
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as running:
+        yield running
+
+
+@pytest.fixture
+async def portal(db: Database, tmp_path: Path) -> AsyncIterator[Portal]:
+    async with portal_served(db, tmp_path / "mail", email_backend="file") as served:
+        yield served
+
+
+@pytest.fixture(params=sorted(VIEWPORTS))
+async def page(request: pytest.FixtureRequest, browser: Browser) -> AsyncIterator[Page]:
+    context: BrowserContext = await new_context(browser, request.param)
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()
+
+
+async def _continue(page: Page, link: str) -> int:
+    """Open a sign-in link and press Continue; the status of the page it lands on."""
+    await page.goto(link)
+    async with page.expect_navigation() as landed:
+        await page.get_by_role("button", name="Continue").click()
+    response = await landed.value
+    return response.status if response else 0
+
+
+async def _ask_for_a_link(page: Page, form_url: str, email: str) -> None:
+    await page.goto(form_url)
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_role("button", name="Email me a link").click()
+    await page.get_by_role("heading", name="Check your email").wait_for()
+
+
+async def test_a_merchants_dynamic_link_signs_in(world: World, portal: Portal, page: Page) -> None:
+    business = await world.business("Acme Browser")
+    email = unique_email("dyn")
+    account = await world.account(business, email)
+    link = (await portal.api.portal_link(business, account))["url"]
+    assert link.startswith(portal.url)
+    assert await _continue(page, link) == 200
+    body = await graphql_in_page(page, portal.url, VIEWER)
+    assert body["data"]["viewer"] == {
+        "email": email,
+        "scope": "BUSINESS",
+        "business": {"name": "Acme Browser"},
+    }
+
+
+async def test_the_unified_form_emails_a_link_that_signs_in_to_every_business(
+    world: World, portal: Portal, page: Page
+) -> None:
+    email = unique_email("unified")
+    for name in ("Unified One", "Unified Two"):
+        await world.account(await world.business(name), email)
+    await _ask_for_a_link(page, f"{portal.url}/portal/login", email)
+    assert await _continue(page, await portal.mailbox.link_for(email)) == 200
+    body = await graphql_in_page(page, portal.url, VIEWER)
+    assert body["data"]["viewer"] == {"email": email, "scope": "UNIFIED", "business": None}
+
+
+async def test_a_static_link_emails_a_link_into_that_business_only(
+    world: World, portal: Portal, page: Page
+) -> None:
+    email = unique_email("static")
+    business = await world.business("Static Browser")
+    await world.account(business, email)
+    await world.account(await world.business("Elsewhere"), email)
+    static = (
+        await portal.api.gql("{ currentBusiness { staticPortalUrl } }", token=business.api_key)
+    )["data"]["currentBusiness"]["staticPortalUrl"]
+    await _ask_for_a_link(page, static, email)
+    assert await _continue(page, await portal.mailbox.link_for(email)) == 200
+    body = await graphql_in_page(page, portal.url, VIEWER)
+    assert body["data"]["viewer"] == {
+        "email": email,
+        "scope": "BUSINESS",
+        "business": {"name": "Static Browser"},
+    }
+
+
+async def test_a_used_link_and_an_expired_link_say_so(
+    world: World, portal: Portal, page: Page
+) -> None:
+    business = await world.business()
+    account = await world.account(business, unique_email("used"))
+    used = (await portal.api.portal_link(business, account))["url"]
+    assert await _continue(page, used) == 200
+    await page.goto(used)
+    await page.get_by_role("heading", name="This link cannot be used").wait_for()
+
+    expiring = (await portal.api.portal_link(business, account, expiresIn=60))["url"]
+    await page.goto(expiring)  # shown while valid ...
+    clock.advance(timedelta(minutes=2))
+    async with page.expect_navigation() as landed:  # ... pressed once it has expired
+        await page.get_by_role("button", name="Continue").click()
+    response = await landed.value
+    assert response is not None and response.status == 404
+    await page.get_by_role("heading", name="This link cannot be used").wait_for()
+
+
+async def test_a_form_on_another_origin_of_the_same_host_is_refused(
+    world: World, portal: Portal, page: Page
+) -> None:
+    """Another port of 127.0.0.1 is the same site but another origin: a page there that posts
+    a stolen token to our link page must not sign its visitor in."""
+    business = await world.business()
+    account = await world.account(business, unique_email("csrf"))
+    link = (await portal.api.portal_link(business, account))["url"]
+
+    async def attacker(_: Request) -> HTMLResponse:
+        return HTMLResponse(
+            f'<form method="post" action="{portal.url}/portal/link">'
+            f'<input type="hidden" name="token" value="{token_of(link)}">'
+            '<button type="submit">Win a prize</button></form>'
+        )
+
+    port = free_port()
+    async with serving(Starlette(routes=[Route("/", attacker)]), port) as elsewhere:
+        await page.goto(elsewhere)
+        async with page.expect_navigation() as landed:
+            await page.get_by_role("button", name="Win a prize").click()
+        response = await landed.value
+    assert response is not None and response.status == 403
+    assert (await graphql_in_page(page, portal.url, VIEWER))["data"]["viewer"] is None
+    # The token was not spent: its owner still signs in with it.
+    assert await _continue(page, link) == 200
+
+
+async def test_serve_on_another_port_prints_links_that_sign_in(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """`PORTAL_PORT=8123 make run` with no PORTAL_PUBLIC_URL: the printed link points where
+    the server listens, and its page accepts its own form."""
+    port = free_port()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PORTAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",
+        "PORTAL_PORT": str(port),
+    }
+
+    async def cli(*args: str) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "portal_gateway.cli", *args, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+
+    assert await (await cli("db", "upgrade")).wait() == 0
+    seed = await cli("demo", "seed", "--announce")
+    announced = (await seed.communicate())[0].decode()
+    match = re.search(r"http://\S+/portal/link\?token=[\w-]+", announced)
+    assert match, announced
+    link = match.group(0)
+    assert link.startswith(f"http://127.0.0.1:{port}/portal/link?token=")
+    server = await cli("serve")
+    try:
+        async with httpx.AsyncClient() as probe:
+            for _ in range(200):
+                try:
+                    if (await probe.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+        context = await new_context(browser, "desktop")
+        page = await context.new_page()
+        assert await _continue(page, link) == 200
+        body = await graphql_in_page(page, f"http://127.0.0.1:{port}", VIEWER)
+        assert body["data"]["viewer"]["email"] == "dana.demo@example.com"
+        await context.close()
+    finally:
+        server.terminate()
+        await server.communicate()
