@@ -72,13 +72,18 @@ class World:
         return at or clock.now() - timedelta(days=400) + timedelta(seconds=self._tick)
 
     async def business(
-        self, name: str | None = None, *, tax_rate_bps: int = 0, allow_updates: bool = True
+        self,
+        name: str | None = None,
+        *,
+        tax_rate_bps: int = 0,
+        allow_updates: bool = True,
+        mode: ApiKeyMode = ApiKeyMode.TEST,
     ) -> Merchant:
         async with self.db.transaction() as session:
             row, key = await create_business(
                 session,
                 name or f"Biz {uuid.uuid4().hex[:6]}",
-                ApiKeyMode.TEST,
+                mode,
                 tax_rate_bps=tax_rate_bps,
             )
             row.allow_subscription_updates = allow_updates

@@ -51,10 +51,6 @@ OWNED_BY_LATER_ISSUES = {
     "Field Mutation.updatePaymentMethod was removed.",
     "Field Mutation.removePaymentMethod was removed.",
     "Field CustomerAccount.subscriptions was removed.",
-    # Hosted pages (issue 9): the business's branding, set by its API key.
-    "Field UpdateBusinessSettingsInput.logoUrl was removed.",
-    "Field UpdateBusinessSettingsInput.supportEmail was removed.",
-    "Field UpdateBusinessSettingsInput.websiteUrl was removed.",
     # Invoice documents (issue 12): the PDF, and what it must carry: addresses, tax ids, locale.
     "Field Invoice.pdfUrl was removed.",
     "Field Business.address was removed.",

@@ -28,7 +28,12 @@ async def customers(
 
 
 async def update_business_settings(
-    ctx: Context, *, allow_subscription_updates: bool | None
+    ctx: Context,
+    *,
+    allow_subscription_updates: bool | None,
+    logo_url: str | None,
+    support_email: str | None,
+    website_url: str | None,
 ) -> Business:
     principal = ctx.principal
     assert isinstance(principal, MerchantPrincipal)  # the field's permission ensures it
@@ -36,5 +41,9 @@ async def update_business_settings(
         ctx.resources.db,
         ctx.actor,
         principal.business_id,
+        live=ctx.settings.is_live,
         allow_subscription_updates=allow_subscription_updates,
+        logo_url=logo_url,
+        support_email=support_email,
+        website_url=website_url,
     )

@@ -12,7 +12,9 @@ from portal_gateway.core.errors import InvalidInputError
 from portal_gateway.db import Database
 from portal_gateway.models import Business
 from portal_gateway.models.enums import ApiKeyMode
+from portal_gateway.services.sign_in import checked_email
 from portal_gateway.services.unit_of_work import Actor, in_unit_of_work
+from portal_gateway.services.urls import checked_url
 
 
 def invoice_prefix_for(name: str) -> str:
@@ -59,14 +61,39 @@ async def issue_api_key(session: AsyncSession, business_id: str, mode: ApiKeyMod
 
 
 async def update_business_settings(
-    db: Database, actor: Actor, business_id: str, *, allow_subscription_updates: bool | None
+    db: Database,
+    actor: Actor,
+    business_id: str,
+    *,
+    live: bool,
+    allow_subscription_updates: bool | None = None,
+    logo_url: str | None = None,
+    support_email: str | None = None,
+    website_url: str | None = None,
 ) -> Business:
-    """updateBusinessSettings, for the business whose key calls it."""
+    """updateBusinessSettings, for the business whose key calls it. What is None stays as it
+    is; an empty string removes the logo, support email or website."""
+
+    def url_or_none(value: str, field: str) -> str | None:
+        return checked_url(value.strip(), field=field, live=live) if value.strip() else None
 
     async def work(session: AsyncSession) -> Business:
+        changes: dict[str, str | None] = {}
+        if logo_url is not None:
+            changes["logo_url"] = url_or_none(logo_url, "logoUrl")
+        if support_email is not None:
+            changes["support_email"] = (
+                checked_email(support_email, field="supportEmail")
+                if support_email.strip()
+                else None
+            )
+        if website_url is not None:
+            changes["website_url"] = url_or_none(website_url, "websiteUrl")
         business = await session.get_one(Business, business_id, with_for_update=True)
         if allow_subscription_updates is not None:
             business.allow_subscription_updates = allow_subscription_updates
+        for column, value in changes.items():
+            setattr(business, column, value)
         await session.flush()
         return business
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,7 @@ from portal_gateway.core.ids import random_token, token_hash
 from portal_gateway.models import Business, CustomerAccount, LinkToken, PortalSession, Subscription
 from portal_gateway.models.enums import LinkKind, PortalFlowType, PortalScope
 from portal_gateway.queries.accounts import account_in_scope
+from portal_gateway.services.urls import checked_url
 
 MAX_LINK_LIFETIME = timedelta(hours=24)
 MIN_LINK_SECONDS = 60
@@ -57,15 +58,6 @@ class IssuedLink:
     link: LinkToken
 
 
-def validate_return_url(return_url: str, *, live: bool) -> str:
-    parts = urlsplit(return_url)
-    allowed = ("https",) if live else ("http", "https")
-    if parts.scheme not in allowed or not parts.netloc or len(return_url) > 2000:
-        need = "an absolute https URL" if live else "an absolute http(s) URL"
-        raise InvalidInputError(f"returnUrl must be {need}.", field="returnUrl")
-    return return_url
-
-
 async def create_dynamic_link(
     session: AsyncSession,
     principal: MerchantPrincipal,
@@ -88,7 +80,7 @@ async def create_dynamic_link(
     if not MIN_LINK_SECONDS <= seconds <= MAX_LINK_LIFETIME.total_seconds():
         raise InvalidInputError("expiresIn must be between 60 and 86400 seconds.", "expiresIn")
     if return_url is not None:
-        validate_return_url(return_url, live=live)
+        checked_url(return_url, field="returnUrl", live=live)
     if flow_type is not None:
         owner = await session.scalar(
             select(Subscription.account_id).where(Subscription.id == flow_subscription_id)

@@ -16,6 +16,16 @@ from portal_gateway.schema.permissions import IsMerchant
 @strawberry.input
 class UpdateBusinessSettingsInput:
     allow_subscription_updates: bool | None = None
+    logo_url: str | None = strawberry.field(
+        default=None,
+        description="An https URL of the logo shown on hosted pages and invoices.",
+    )
+    support_email: str | None = strawberry.field(
+        default=None, description="Shown on hosted pages; an empty string removes it."
+    )
+    website_url: str | None = strawberry.field(
+        default=None, description="Your website, linked from hosted pages."
+    )
 
 
 @strawberry.type
@@ -33,7 +43,11 @@ async def update_business_settings(
     info: Info, input: UpdateBusinessSettingsInput
 ) -> UpdateBusinessSettingsResult:
     business = await business_resolvers.update_business_settings(
-        info.context, allow_subscription_updates=input.allow_subscription_updates
+        info.context,
+        allow_subscription_updates=input.allow_subscription_updates,
+        logo_url=input.logo_url,
+        support_email=input.support_email,
+        website_url=input.website_url,
     )
     return UpdateBusinessSettingsSuccess(business=Business(row=business))
 
