@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
 from starlette.types import ASGIApp
 
@@ -106,6 +107,7 @@ async def chromium() -> AsyncIterator[Browser]:
 
 async def new_context(browser: Browser, viewport: str, **options: Any) -> BrowserContext:
     context = await browser.new_context(viewport=VIEWPORTS[viewport], **options)
+    context.set_default_timeout(10_000)
 
     async def offline(route: Route) -> None:
         await route.abort()
@@ -127,3 +129,16 @@ async def graphql_in_page(page: Page, base_url: str, query: str) -> dict[str, An
         query,
     )
     return body
+
+
+_AXE = Axe()
+
+
+async def serious_accessibility_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, one line each."""
+    results = await _AXE.run(page)
+    return [
+        f"{page.url}: {violation['id']} ({violation['impact']}): {violation['help']}"
+        for violation in results.response["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]

@@ -129,7 +129,10 @@ async def test_a_used_link_and_an_expired_link_say_so(
     used = (await portal.api.portal_link(business, account))["url"]
     assert await _continue(page, used) == 200
     await page.goto(used)
-    await page.get_by_role("heading", name="This link cannot be used").wait_for()
+    await page.get_by_role("heading", name="This link has already been used").wait_for()
+    # The way forward: that business's form for a new link.
+    await page.get_by_role("link", name="Get a new sign-in link").click()
+    await page.get_by_role("heading", name=f"{business.name}: billing portal").wait_for()
 
     expiring = (await portal.api.portal_link(business, account, expiresIn=60))["url"]
     await page.goto(expiring)  # shown while valid ...
@@ -138,7 +141,7 @@ async def test_a_used_link_and_an_expired_link_say_so(
         await page.get_by_role("button", name="Continue").click()
     response = await landed.value
     assert response is not None and response.status == 404
-    await page.get_by_role("heading", name="This link cannot be used").wait_for()
+    await page.get_by_role("heading", name="This link has expired").wait_for()
 
 
 async def test_a_form_on_another_origin_of_the_same_host_is_refused(

@@ -505,5 +505,6 @@ async def test_the_link_page_is_rate_limited_like_sign_in(
         first = await client.post("/portal/link", data={"token": "wrong"}, headers=origin)
         assert first.status_code == 404
         second = await client.post("/portal/link", data={"token": token_of(url)}, headers=origin)
-        assert second.status_code == 404  # refused: the budget is spent, the token unused
+        assert second.status_code == 429  # refused: the budget is spent, the token unused
+        assert "Too many requests" in second.text
     assert (await api.sign_in(token_of(url)))["__typename"] == "SignInSuccess"

@@ -1,4 +1,5 @@
-"""Emails from Jinja2 templates, text and HTML, in the recipient's language."""
+"""Emails from Jinja2 templates, text and HTML, in the recipient's language: one template
+per email, its sentences translated through the catalogs the hosted pages use too."""
 
 from __future__ import annotations
 
@@ -6,31 +7,24 @@ from datetime import datetime
 from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import formatdate
+from functools import cache
 from typing import Any
 
 from babel.dates import format_datetime
 from babel.numbers import format_currency
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader
 
+from portal_gateway import i18n
 from portal_gateway.notifications.outbox import Email
 
-LOCALES = ("en", "de")
 
-_environment = Environment(
-    loader=PackageLoader("portal_gateway.notifications", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-)
-
-
-def _locale(locale: str) -> str:
-    language = locale.replace("-", "_").split("_")[0].lower()
-    return language if language in LOCALES else "en"
+@cache
+def _templates(locale: str) -> Environment:
+    return i18n.environment(PackageLoader("portal_gateway.notifications", "templates"), locale)
 
 
 def render(email: Email, *, sender: str, message_id: str) -> EmailMessage:
-    locale = _locale(email.locale)
+    locale = i18n.supported(email.locale)
     context: dict[str, Any] = dict(email.context)
 
     def date(value: str) -> str:
@@ -43,9 +37,10 @@ def render(email: Email, *, sender: str, message_id: str) -> EmailMessage:
     context.update(date=date, money=money)
     if "expires_at" in context:
         context["expires"] = date(str(context["expires_at"]))
-    subject = _environment.get_template(f"{locale}/{email.template}.subject.txt").render(context)
-    text = _environment.get_template(f"{locale}/{email.template}.txt").render(context)
-    html = _environment.get_template(f"{locale}/{email.template}.html").render(context)
+    templates = _templates(locale)
+    subject = templates.get_template(f"{email.template}.subject.txt").render(context)
+    text = templates.get_template(f"{email.template}.txt").render(context)
+    html = templates.get_template(f"{email.template}.html").render(context)
     message = EmailMessage()
     message["Subject"] = subject.strip()
     message["From"] = sender

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 from urllib.parse import urlencode
 
 from sqlalchemy import select, update
@@ -135,20 +136,40 @@ async def mint_link(
     return IssuedLink(link_url(base_url, token), token, expires_at, link)
 
 
-async def peek_link(session: AsyncSession, token: str) -> tuple[LinkToken, str] | None:
-    """The unused, unexpired link behind `token` and its business's name; consumes nothing."""
+LinkState = Literal["valid", "used", "expired", "unknown"]
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """What the page behind a link shows; looking consumes nothing (mail scanners look)."""
+
+    state: LinkState
+    link: LinkToken | None
+    # The business a BUSINESS link opens, for its name and branding; None for a unified one.
+    business: Business | None
+
+
+async def inspect_link(session: AsyncSession, token: str) -> LinkView:
     row = (
         await session.execute(
-            select(LinkToken, Business.name)
+            select(LinkToken, Business)
             .outerjoin(Business, Business.id == LinkToken.business_id)
-            .where(
-                LinkToken.token_hash == token_hash(token),
-                LinkToken.used_at.is_(None),
-                LinkToken.expires_at > clock.now(),
-            )
+            .where(LinkToken.token_hash == token_hash(token))
         )
-    ).first()
-    return (row[0], row[1] or "all your purchases") if row else None
+        if token
+        else None
+    )
+    found = row.first() if row is not None else None
+    if found is None:
+        return LinkView("unknown", None, None)
+    link, business = found
+    if link.used_at is not None:
+        state: LinkState = "used"
+    elif link.expires_at <= clock.now():
+        state = "expired"
+    else:
+        state = "valid"
+    return LinkView(state, link, business)
 
 
 async def redeem_link(session: AsyncSession, token: str, *, ttl: timedelta) -> PortalSession:

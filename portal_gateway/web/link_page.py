@@ -1,60 +1,61 @@
 """The page behind a sign-in link.
 
 GET shows "Continue to <business> as <email>" and consumes nothing, so mail
-scanners that prefetch links do not burn them. The button POSTs the token
-back (Origin checked against this service), which redeems it like signIn,
-sets the session cookie and redirects.
+scanners that prefetch links do not burn them. The button POSTs the token back
+(same-origin as a browser proves it), which redeems it like signIn, sets the
+session cookie and redirects. A used, expired or unknown link gets a page that
+says which, and leads to a form for a new one.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from html import escape
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from portal_gateway.auth.authenticate import set_session_cookie
 from portal_gateway.auth.principal import ANONYMOUS
-from portal_gateway.core.errors import DomainError
+from portal_gateway.core.errors import InvalidTokenError, RateLimitedError
 from portal_gateway.services import links, portal_sessions
+from portal_gateway.services.links import SIGN_IN_PATH, LinkState, LinkView
 from portal_gateway.services.unit_of_work import Actor
 from portal_gateway.web.graphql import GRAPHQL_PATH
-from portal_gateway.web.pages import PAGE_HEADERS, page, refused, same_origin
+from portal_gateway.web.pages import Brand, headers, page, refused, same_origin
 from portal_gateway.web.state import client_address_of, resources_of
 
 SIGNED_IN_PATH = "/portal/signed-in"
 
 
-def _invalid() -> HTMLResponse:
+async def _view(request: Request, token: str) -> tuple[LinkView, Brand | None]:
+    resources = resources_of(request)
+    async with resources.db.read_sessions() as session:
+        view = await links.inspect_link(session, token)
+    brand = Brand.of(view.business, resources.settings) if view.business else None
+    return view, brand
+
+
+def _dead_end(request: Request, state: LinkState, brand: Brand | None) -> HTMLResponse:
+    new_link = brand.sign_in_path if brand else SIGN_IN_PATH
     return page(
-        "This link cannot be used",
-        "<p>The sign-in link is not valid, has already been used, or has expired. "
-        "Ask for a new one.</p>",
-        status=404,
-    )
+        request, "link_invalid.html", status=404, brand=brand, state=state,
+        new_link_path=new_link,
+    )  # fmt: skip
 
 
 async def show(request: Request) -> Response:
     token = request.query_params.get("token", "")
-    async with resources_of(request).db.read_sessions() as session:
-        found = await links.peek_link(session, token) if token else None
-    if found is None:
-        return _invalid()
-    link, business_name = found
-    body = (
-        f"<p>Continue to <strong>{escape(business_name)}</strong> as "
-        f"<strong>{escape(link.email_normalized)}</strong>?</p>"
-        f'<form method="post"><input type="hidden" name="token" value="{escape(token)}">'
-        '<button type="submit">Continue</button></form>'
-    )
-    return page("Sign in to your billing portal", body)
+    view, brand = await _view(request, token)
+    if view.state != "valid" or view.link is None:
+        return _dead_end(request, view.state, brand)
+    return page(request, "link.html", brand=brand, email=view.link.email_normalized, token=token)
 
 
 async def redeem(request: Request) -> Response:
-    if not same_origin(request):
-        return refused()
     token = str((await request.form()).get("token", ""))
+    if not same_origin(request):
+        _, brand = await _view(request, token)
+        return refused(request, brand.sign_in_path if brand else SIGN_IN_PATH, brand)
     resources = resources_of(request)
     settings = resources.settings
     try:
@@ -66,8 +67,16 @@ async def redeem(request: Request) -> Response:
             token,
             ttl=timedelta(seconds=settings.session_ttl_seconds),
         )
-    except DomainError:
-        return _invalid()
+    except RateLimitedError as error:
+        _, brand = await _view(request, token)
+        return page(
+            request, "rate_limited.html", status=429, brand=brand,
+            minutes=max(1, error.retry_after_seconds // 60),
+            form_path=brand.sign_in_path if brand else SIGN_IN_PATH,
+        )  # fmt: skip
+    except InvalidTokenError:
+        view, brand = await _view(request, token)
+        return _dead_end(request, view.state, brand)
     session = signed_in.session
     if session.return_url:
         destination = session.return_url
@@ -75,10 +84,10 @@ async def redeem(request: Request) -> Response:
         destination = GRAPHQL_PATH  # GraphiQL, signed in
     else:
         destination = SIGNED_IN_PATH
-    response = RedirectResponse(destination, status_code=303, headers=PAGE_HEADERS)
+    response = RedirectResponse(destination, status_code=303, headers=headers())
     set_session_cookie(response, signed_in.access_token, session.expires_at, live=settings.is_live)
     return response
 
 
-async def signed_in(_: Request) -> Response:
-    return page("You are signed in", "<p>You can close this page.</p>")
+async def signed_in(request: Request) -> Response:
+    return page(request, "signed_in.html", return_url=None)

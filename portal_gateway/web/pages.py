@@ -1,38 +1,94 @@
-"""The few HTML pages this service serves itself: one shell, strict headers, same-origin POSTs."""
+"""The HTML pages this service serves itself: Jinja2 templates in the visitor's language,
+branded with the business they belong to, under strict headers; and the same-origin check
+of their form POSTs."""
 
 from __future__ import annotations
 
-from html import escape
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
+from jinja2 import Environment, PackageLoader
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from portal_gateway import i18n
+from portal_gateway.config import Settings
+from portal_gateway.models import Business
+from portal_gateway.services.links import SIGN_IN_PATH, static_portal_key
 from portal_gateway.web.state import resources_of
 
-PAGE_HEADERS = {
-    # same-origin: no Referer (with its token) to other sites, while our own form POSTs keep
-    # their Origin; under no-referrer a browser sends `Origin: null` and every POST is refused.
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-}
 
-_SHELL = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin">
-<title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}}
-button,input{{font-size:1rem;padding:.6rem}} .error{{color:#b00020}}</style></head>
-<body><h1>{title}</h1>{body}</body></html>"""
+@dataclass(frozen=True)
+class Brand:
+    """What a page shows of the business it belongs to."""
+
+    business_id: str
+    name: str
+    logo_url: str | None
+    support_email: str | None
+    website_url: str | None
+    # This business's sign-in form (its static link): where a dead end leads.
+    sign_in_path: str
+
+    @classmethod
+    def of(cls, business: Business, settings: Settings) -> Brand:
+        key = static_portal_key(business.id, live=settings.is_live)
+        return cls(
+            business_id=business.id,
+            name=business.name,
+            logo_url=business.logo_url,
+            support_email=business.support_email,
+            website_url=business.website_url,
+            sign_in_path=f"{SIGN_IN_PATH}/{key}",
+        )
 
 
-def page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    """A page; `body` is HTML the caller has escaped."""
+def headers(*, image_origin: str | None = None) -> dict[str, str]:
+    """Every page's headers. Referrer-Policy same-origin: no Referer (with a link's token) to
+    other sites, while our own form POSTs keep their Origin; under no-referrer a browser sends
+    `Origin: null` and every POST would be refused."""
+    images = f" img-src {image_origin};" if image_origin else ""
+    return {
+        "Referrer-Policy": "same-origin",
+        "Cache-Control": "no-store",
+        "X-Frame-Options": "DENY",
+        "Content-Security-Policy": (
+            f"default-src 'none'; style-src 'unsafe-inline';{images} form-action 'self'; "
+            "base-uri 'none'; frame-ancestors 'none'"
+        ),
+    }
+
+
+@cache
+def _templates(locale: str) -> Environment:
+    return i18n.environment(PackageLoader("portal_gateway.web", "templates"), locale)
+
+
+def page_locale(request: Request) -> str:
+    """Before sign-in a page speaks what the browser asks for (Accept-Language), never the
+    locale of a matched account, which would tell whether an email is a customer."""
+    return i18n.negotiate(request.headers.get("accept-language"))
+
+
+def page(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    brand: Brand | None = None,
+    locale: str | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    locale = locale or page_locale(request)
+    html = _templates(locale).get_template(template).render(brand=brand, **context)
+    logo = urlsplit(brand.logo_url) if brand and brand.logo_url else None
+    image_origin = f"{logo.scheme}://{logo.netloc}" if logo else None
     return HTMLResponse(
-        _SHELL.format(title=escape(title), body=body), status_code=status, headers=PAGE_HEADERS
+        html,
+        status_code=status,
+        headers={**headers(image_origin=image_origin), "Content-Language": locale},
     )
 
 
@@ -53,5 +109,5 @@ def same_origin(request: Request) -> bool:
     return (theirs.scheme, theirs.netloc) == (own.scheme, own.netloc)
 
 
-def refused() -> HTMLResponse:
-    return page("Request refused", "<p>Use the form on this service's page.</p>", status=403)
+def refused(request: Request, form_path: str, brand: Brand | None = None) -> HTMLResponse:
+    return page(request, "refused.html", status=403, brand=brand, form_path=form_path)
