@@ -32,7 +32,7 @@ from tests.browser import (
     portal_served,
     serving,
 )
-from tests.factories import World, unique_email
+from tests.factories import World, gid, unique_email
 
 VIEWER = "{ viewer { email scope business { name } } }"
 
@@ -215,3 +215,44 @@ async def test_serve_on_another_port_prints_links_that_sign_in(
     finally:
         server.terminate()
         await server.communicate()
+
+
+async def test_a_flow_link_opens_graphiql_on_that_subscription_and_never_jumps_to_return_url(
+    world: World, portal: Portal, page: Page
+) -> None:
+    business = await world.business("Flow Browser")
+    account = await world.account(business, unique_email("flow"))
+    plan = await world.product(business, 1000)
+    subscription = await world.subscription(account, plan)
+    subscription_id = gid("Subscription", subscription.id)
+    link = (
+        await portal.api.portal_link(
+            business, account, returnUrl="https://shop.example/account",
+            flow={"type": "SUBSCRIPTION_CANCEL", "subscriptionId": subscription_id},
+        )
+    )["url"]  # fmt: skip
+    assert await _continue(page, link) == 200
+    assert page.url == f"{portal.url}/graphql"
+    html = await page.content()
+    assert f"Signed in as {account.email_normalized}, at Flow Browser." in html
+    assert "This link was made to cancel the subscription below." in html
+    assert "query Flow" in html
+    assert subscription_id in html
+
+
+async def test_without_graphiql_sign_in_ends_on_a_page_that_offers_the_way_back(
+    world: World, db: Database, tmp_path: Path, page: Page
+) -> None:
+    """As in live mode: Continue ends on our signed-in page, in the account's language, whose
+    link back is the merchant's returnUrl."""
+    async with portal_served(db, tmp_path / "mail", graphiql=False) as portal:
+        business = await world.business("Rückweg GmbH")
+        account = await world.account(business, unique_email("back"), locale="de")
+        link = (
+            await portal.api.portal_link(business, account, returnUrl="https://shop.example/konto")
+        )["url"]
+        assert await _continue(page, link) == 200
+        assert page.url == f"{portal.url}/portal/signed-in"
+        await page.get_by_role("heading", name="Sie sind angemeldet").wait_for()
+        back = page.get_by_role("link", name="Zurück zu Rückweg GmbH")
+        assert await back.get_attribute("href") == "https://shop.example/konto"

@@ -173,3 +173,18 @@ async def test_readiness_fails_without_database(settings: Settings) -> None:
         response = await http.get("/readyz")
     await broken.dispose()
     assert response.status_code == 503
+
+
+async def test_graphiql_opens_on_who_is_signed_in_under_a_strict_csp(
+    client: httpx.AsyncClient,
+) -> None:
+    signed_out = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert "Nobody is signed in here." in signed_out.text
+    assert "Welcome to GraphiQL" not in signed_out.text
+    policy = signed_out.headers["content-security-policy"]
+    nonce = policy.split("'nonce-")[1].split("'")[0]
+    assert f'<script nonce="{nonce}">' in signed_out.text
+    assert "script-src 'nonce-" in policy and "'unsafe-inline' https://unpkg.com" in policy
+    assert "'unsafe-eval'" not in policy and "frame-ancestors 'none'" in policy
+    again = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert again.headers["content-security-policy"] != policy  # a new nonce each time

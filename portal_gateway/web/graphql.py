@@ -13,7 +13,7 @@ from typing import Any
 
 from cross_web import HTTPException  # Strawberry's own view raises this one
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry import Schema
 from strawberry.asgi import GraphQL
@@ -25,6 +25,7 @@ from portal_gateway.auth.authenticate import SESSION_COOKIE, authenticate, beare
 from portal_gateway.auth.principal import Principal
 from portal_gateway.core.errors import AccessError
 from portal_gateway.schema.context import Context
+from portal_gateway.web import graphiql
 from portal_gateway.web.state import client_address_of, resources_of
 
 GRAPHQL_PATH = "/graphql"
@@ -94,6 +95,11 @@ def _access_error(request: Request, error: AccessError) -> Response:
 
 
 class PortalGraphQL(GraphQL[Context, None]):
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL, opening with a query for whoever the browser's session is."""
+        query = await graphiql.welcome(resources_of(request), request.state.principal)
+        return graphiql.page(self.graphql_ide_html, query)
+
     async def get_sub_response(self, request: Request | Any) -> Response:
         sub_response = _SubResponse()
         sub_response.status_code = None  # type: ignore[assignment]

@@ -14,9 +14,12 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from portal_gateway.auth.authenticate import set_session_cookie
-from portal_gateway.auth.principal import ANONYMOUS
+from portal_gateway import i18n
+from portal_gateway.auth.authenticate import SESSION_COOKIE, authenticate, set_session_cookie
+from portal_gateway.auth.principal import ANONYMOUS, PortalPrincipal
 from portal_gateway.core.errors import InvalidTokenError, RateLimitedError
+from portal_gateway.queries.accounts import viewer_accounts
+from portal_gateway.queries.businesses import business_by_id
 from portal_gateway.services import links, portal_sessions
 from portal_gateway.services.links import SIGN_IN_PATH, LinkState, LinkView
 from portal_gateway.services.unit_of_work import Actor
@@ -78,16 +81,36 @@ async def redeem(request: Request) -> Response:
         view, brand = await _view(request, token)
         return _dead_end(request, view.state, brand)
     session = signed_in.session
-    if session.return_url:
-        destination = session.return_url
-    elif settings.graphiql_enabled:
-        destination = GRAPHQL_PATH  # GraphiQL, signed in
-    else:
-        destination = SIGNED_IN_PATH
+    # Never straight to returnUrl: like Stripe's return_url it is the portal's way back, which
+    # the signed-in page (or a front end, from signIn) offers. Test mode opens GraphiQL.
+    destination = GRAPHQL_PATH if settings.graphiql_enabled else SIGNED_IN_PATH
     response = RedirectResponse(destination, status_code=303, headers=headers())
     set_session_cookie(response, signed_in.access_token, session.expires_at, live=settings.is_live)
     return response
 
 
 async def signed_in(request: Request) -> Response:
-    return page(request, "signed_in.html", return_url=None)
+    """Where a link ends without GraphiQL: in the account's language, with the business's
+    returnUrl as the way back."""
+    resources = resources_of(request)
+    principal = await authenticate(
+        resources.db.read_sessions,
+        resources.access_tokens,
+        resources.settings.mode,
+        bearer=None,
+        cookie=request.cookies.get(SESSION_COOKIE),
+    )
+    if not isinstance(principal, PortalPrincipal):
+        return RedirectResponse(SIGN_IN_PATH, status_code=303, headers=headers())
+    async with resources.db.read_sessions() as session:
+        account = await session.scalar(viewer_accounts(principal).limit(1))
+        business = (
+            await business_by_id(session, principal.business_id) if principal.business_id else None
+        )
+    return page(
+        request,
+        "signed_in.html",
+        locale=i18n.supported(account.locale) if account else None,
+        brand=Brand.of(business, resources.settings) if business else None,
+        return_url=principal.return_url,
+    )
