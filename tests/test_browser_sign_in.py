@@ -256,3 +256,25 @@ async def test_without_graphiql_sign_in_ends_on_a_page_that_offers_the_way_back(
         await page.get_by_role("heading", name="Sie sind angemeldet").wait_for()
         back = page.get_by_role("link", name="Zurück zu Rückweg GmbH")
         assert await back.get_attribute("href") == "https://shop.example/konto"
+
+
+async def test_the_sign_in_form_works_from_the_keyboard_alone(
+    world: World, portal: Portal, page: Page
+) -> None:
+    email = unique_email("keys")
+    await world.account(await world.business(), email)
+    await page.goto(f"{portal.url}/portal/login")
+    for _ in range(5):  # Tab until the email field has the focus
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.id") == "email":
+            break
+    await page.keyboard.type(email)
+    await page.keyboard.press("Enter")
+    await page.get_by_role("heading", name="Check your email").wait_for()
+    await page.goto(await portal.mailbox.link_for(email))
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Continue"
+    async with page.expect_navigation():
+        await page.keyboard.press("Enter")
+    body = await graphql_in_page(page, portal.url, VIEWER)
+    assert body["data"]["viewer"]["scope"] == "UNIFIED"
