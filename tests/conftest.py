@@ -15,6 +15,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from playwright.async_api import Browser
 from sqlalchemy.engine import make_url
 
 from portal_gateway.config import Settings
@@ -22,6 +23,7 @@ from portal_gateway.core import clock
 from portal_gateway.db import Database
 from portal_gateway.migrations.runner import upgrade_async
 from tests.api import Api, app_client
+from tests.browser import chromium
 from tests.factories import World
 from tests.mail import Mailbox
 
@@ -141,6 +143,14 @@ def redis_url() -> str:
     finally:
         client.close()
     return url
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """One Debian Chromium for the session's browser tests (skipped without one, but under
+    CI=true)."""
+    async with chromium() as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,6 @@ from tests.api import token_of
 from tests.browser import (
     VIEWPORTS,
     Portal,
-    chromium,
     free_port,
     graphql_in_page,
     new_context,
@@ -35,12 +34,6 @@ from tests.browser import (
 from tests.factories import World, gid, unique_email
 
 VIEWER = "{ viewer { email scope business { name } } }"
-
-
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as running:
-        yield running
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from tests.api import token_of
 from tests.browser import (
     VIEWPORTS,
     Portal,
-    chromium,
     free_port,
     new_context,
     portal_served,
@@ -45,12 +44,6 @@ LANGUAGES = {
         "limited": "Zu viele Anfragen",
     },
 }
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as running:
-        yield running
 
 
 @pytest.fixture
