@@ -108,6 +108,31 @@ async def test_subscription_invoices_page_within_the_subscription(world: World, 
     assert seen == [gid("Invoice", invoice.id) for invoice in reversed(mine)]
 
 
+async def test_two_pages_of_one_subscriptions_invoices_in_one_query_do_not_crowd_each_other(
+    world: World, api: Api
+) -> None:
+    business, account, token = await _customer(world, api)
+    subscription = await world.subscription(account, await world.product(business, 1000))
+    issued = await world.invoices(account, 5, subscription=subscription)
+    invoices = [gid("Invoice", invoice.id) for invoice in reversed(issued)]
+    page = "totalCount pageInfo { hasNextPage } edges { node { id } }"
+    query = f"""query($id: ID!, $after: String) {{ node(id: $id) {{ ... on Subscription {{
+                  one: invoices(first: 2) {{ {page} }}
+                  two: invoices(first: 2, after: $after) {{ {page} }} }} }} }}"""
+    alone = await api.gql(
+        "query($id: ID!) { node(id: $id) { ... on Subscription { invoices(first: 2) { edges {"
+        " cursor } } } } }", {"id": gid("Subscription", subscription.id)}, token=token,
+    )  # fmt: skip
+    cursor = alone["data"]["node"]["invoices"]["edges"][-1]["cursor"]
+    body = await api.gql(query, {"id": gid("Subscription", subscription.id), "after": cursor},
+                         token=token)  # fmt: skip
+    one, two = body["data"]["node"]["one"], body["data"]["node"]["two"]
+    assert [e["node"]["id"] for e in one["edges"]] == invoices[:2]
+    assert [e["node"]["id"] for e in two["edges"]] == invoices[2:4]
+    assert two["pageInfo"]["hasNextPage"] is True
+    assert one["totalCount"] == two["totalCount"] == 5
+
+
 @pytest.mark.parametrize("first", [-1, 101])
 async def test_first_is_checked(world: World, api: Api, first: int) -> None:
     _, _, token = await _customer(world, api)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiodataloader import DataLoader
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, select
 
 from portal_gateway.auth.principal import Principal
 from portal_gateway.auth.scope import scope_condition, scoped
@@ -103,8 +103,10 @@ PageKey = tuple[str, PageRequest]
 
 
 class InvoicePageBySubscriptionIdLoader(DataLoader[PageKey, Page[Invoice]]):
-    """Pages of many subscriptions' invoices in two statements: rows (a window per
-    subscription) and counts (grouped)."""
+    """Pages of many subscriptions' invoices: one statement of rows per distinct page asked
+    for (a window per subscription, cut at that page's size after that page's cursor), and
+    one of counts. Two aliases of one connection with different pages each get their own
+    window; a shared one would let the first page's rows crowd out the second's."""
 
     def __init__(self, reader: Reader, principal: Principal) -> None:
         super().__init__()
@@ -112,49 +114,50 @@ class InvoicePageBySubscriptionIdLoader(DataLoader[PageKey, Page[Invoice]]):
         self._principal = principal
 
     async def batch_load_fn(self, keys: list[PageKey]) -> list[Page[Invoice]]:
-        parent_ids = {parent_id for parent_id, _ in keys}
-        conditions = []
+        parents_by_page: dict[PageRequest, set[str]] = defaultdict(set)
         for parent_id, page in keys:
-            condition = Invoice.subscription_id == parent_id
-            if page.after is not None:
-                condition = condition & older_than(Invoice, page.after)
-            conditions.append(condition)
+            parents_by_page[page].add(parent_id)
+        rows: dict[PageKey, list[Invoice]] = defaultdict(list)
+        for page, parent_ids in parents_by_page.items():
+            for row in await self._rows(parent_ids, page):
+                assert row.subscription_id is not None
+                rows[(row.subscription_id, page)].append(row)
+        counts = await self._counts({parent_id for parent_id, _ in keys})
+        return [self._page(rows[key], key[1], counts.get(key[0], 0)) for key in keys]
+
+    async def _rows(self, parent_ids: set[str], page: PageRequest) -> Sequence[Invoice]:
+        conditions: list[ColumnElement[bool]] = [Invoice.subscription_id.in_(parent_ids)]
+        if page.after is not None:
+            conditions.append(older_than(Invoice, page.after))
         position = (
             func.row_number()
             .over(partition_by=Invoice.subscription_id, order_by=newest_first(Invoice))
             .label("position")
         )
         numbered = scoped(
-            select(Invoice.id, position).where(or_(*conditions)), Invoice, self._principal
+            select(Invoice.id, position).where(*conditions), Invoice, self._principal
         ).subquery()
-        limit = max(page.first for _, page in keys) + 1
-        rows = await self._reader.scalars(
+        return await self._reader.scalars(
             select(Invoice)
             .join(numbered, numbered.c.id == Invoice.id)
-            .where(numbered.c.position <= limit)
+            .where(numbered.c.position <= page.first + 1)
             .order_by(*newest_first(Invoice))
         )
-        count_stmt = (
+
+    async def _counts(self, parent_ids: set[str]) -> dict[str, int]:
+        stmt = (
             select(Invoice.subscription_id, func.count())
             .where(
                 Invoice.subscription_id.in_(parent_ids), scope_condition(Invoice, self._principal)
             )
             .group_by(Invoice.subscription_id)
         )
-        counts = {row[0]: int(row[1]) for row in await self._reader.rows(count_stmt)}
-        by_parent: dict[str, list[Invoice]] = defaultdict(list)
-        for row in rows:
-            assert row.subscription_id is not None
-            by_parent[row.subscription_id].append(row)
-        return [self._page(by_parent[parent], page, counts.get(parent, 0)) for parent, page in keys]
+        return {row[0]: int(row[1]) for row in await self._reader.rows(stmt)}
 
     @staticmethod
     def _page(rows: list[Invoice], page: PageRequest, total: int) -> Page[Invoice]:
-        if page.after is not None:
-            rows = [row for row in rows if (row.created_at, row.id) < page.after]
-
         async def count() -> int:
-            return int(total)
+            return total
 
         return Page(
             rows=rows[: page.first],
