@@ -791,6 +791,11 @@ async def test_billing_details_are_updated_and_issued_invoices_keep_theirs(
         ({"phone": "+0301234567"}, "phone"),
         ({"billingAddress": {**ADDRESS, "country": "XX"}}, "billingAddress.country"),
         ({"billingAddress": {**ADDRESS, "country": "DEU"}}, "billingAddress.country"),
+        # Reserved, not assigned: no address is in them.
+        *(
+            ({"billingAddress": {**ADDRESS, "country": code}}, "billingAddress.country")
+            for code in ("ZZ", "AC", "CP", "CQ", "DG", "EA", "IC", "TA")
+        ),
         ({"billingAddress": {**ADDRESS, "postalCode": None}}, "billingAddress.postalCode"),
         ({"billingAddress": {**ADDRESS, "line1": "  "}}, "billingAddress.line1"),
     ],
@@ -835,3 +840,18 @@ async def test_billing_details_of_another_account_are_not_found(world: World, ap
         "__typename": "NotFoundError",
         "code": "NOT_FOUND",
     }
+
+
+async def test_kosovo_is_a_billing_country_as_card_processors_take_it(
+    world: World, api: Api
+) -> None:
+    who = await _subscriber(world, api)
+    address = {"line1": "Rruga Nënë Tereza 1", "city": "Prishtinë", "postalCode": "10000",
+               "country": "XK"}  # fmt: skip
+    body = await api.gql(
+        UPDATE,
+        {"input": {"accountId": gid("CustomerAccount", who.account.id), "billingAddress": address}},
+        token=who.token,
+    )
+    result = body["data"]["updateBillingDetails"]
+    assert result["account"]["billingAddress"]["country"] == "XK"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from babel import Locale
+import pycountry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal_gateway.core.errors import InvalidInputError
@@ -16,12 +16,10 @@ from portal_gateway.queries.accounts import account_in_scope
 from portal_gateway.services.unit_of_work import Actor, in_unit_of_work
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-# ISO 3166-1 alpha-2 codes, from CLDR's territory names (less its groupings and test codes).
-COUNTRIES = frozenset(
-    code
-    for code in map(str, Locale("en").territories)
-    if re.fullmatch(r"[A-Z]{2}", code) and code not in {"EU", "EZ", "UN", "QO", "XA", "XB"}
-)
+# The assigned ISO 3166-1 alpha-2 codes (pycountry's list: Babel's territories also hold
+# reserved ones, ZZ, AC, CP, CQ, DG, EA, IC and TA, that no address is in), and XK, which
+# card processors take for Kosovo.
+COUNTRIES = frozenset({country.alpha_2 for country in pycountry.countries} | {"XK"})
 # Where addresses carry no postal code (everywhere else one is required).
 NO_POSTAL_CODES = frozenset(
     [
