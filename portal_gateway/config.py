@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     introspection: bool | None = None
     db_pool_size: int = 10
+    # Larger request bodies are refused (413) before they are read whole.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_level: str = "INFO"
 
     # Email: console (default; refused in live mode), file (one .eml per message) or smtp.

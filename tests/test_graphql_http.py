@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 
@@ -188,3 +190,71 @@ async def test_graphiql_opens_on_who_is_signed_in_under_a_strict_csp(
     assert "'unsafe-eval'" not in policy and "frame-ancestors 'none'" in policy
     again = await client.get("/graphql", headers={"Accept": "text/html"})
     assert again.headers["content-security-policy"] != policy  # a new nonce each time
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"42", "a number"),
+        (b'"x"', "a string"),
+        (b'{"query": "{ viewer { id } }", "variables": "\xff"}', "not UTF-8"),
+        (b"[" * 1000 + b"]" * 1000, "nested 1,000 deep"),
+        (b'{"query": "{ __typename }", "variables": ' + b'{"a": ' * 1000 + b"1" + b"}" * 1001,
+         "variables nested 1,000 deep"),
+    ],
+)  # fmt: skip
+async def test_a_malformed_body_is_a_400_with_an_error_body(
+    client: httpx.AsyncClient, body: bytes, why: str
+) -> None:
+    response = await client.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, why
+    payload = response.json()
+    assert "data" not in payload
+    assert payload["errors"][0]["extensions"]["code"] == "BAD_REQUEST", why
+
+
+async def test_several_operations_need_an_operation_name(client: httpx.AsyncClient) -> None:
+    document = "query A { viewer { id } } query B { __typename }"
+    unnamed = await client.post(
+        "/graphql", json={"query": document}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    assert unnamed.status_code == 400
+    assert "data" not in unnamed.json()
+    assert unnamed.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    named = await client.post("/graphql", json={"query": document, "operationName": "B"})
+    assert named.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_a_request_level_error_has_no_data_in_plain_json_either(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/graphql", json={"query": "{ viewer { nope } }"})
+    assert response.status_code == 200  # application/json: errors travel with 200
+    assert "data" not in response.json()
+
+
+async def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(
+    settings: Settings, db: Database
+) -> None:
+    small = settings.model_copy(update={"max_body_bytes": 4096})
+    async with app_client(small, db) as client:
+        declared = await client.post("/graphql", content=b"x" * 5000,
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+        assert declared.status_code == 413
+        assert declared.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+        sent = 0
+
+        async def stream() -> AsyncIterator[bytes]:  # no Content-Length: chunked
+            nonlocal sent
+            for _ in range(1000):
+                sent += 1
+                yield b"x" * 1024
+
+        streamed = await client.post("/graphql", content=stream(),
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+        assert streamed.status_code == 413
+        assert sent < 10  # refused after the limit, not after the thousandth chunk
+        fine = await client.post("/graphql", json={"query": "{ __typename }"})
+        assert fine.json() == {"data": {"__typename": "Query"}}

@@ -28,6 +28,7 @@ from portal_gateway.schema.extensions import (
     MAX_TOKENS,
     ErrorCodes,
     MaxDirectivesRule,
+    OperationNameRequired,
 )
 from portal_gateway.schema.invoices import types as _invoices  # noqa: F401
 from portal_gateway.schema.mutation import Mutation
@@ -58,6 +59,7 @@ def build_schema(*, introspection: bool = True, field_suggestions: bool = True) 
         # No ParserCache: it re-raises a cached syntax error outside on_operation, so the
         # error would miss its code (strawberry 0.341.2). Parsing is cheap next to SQL.
         ValidationCache,
+        OperationNameRequired,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

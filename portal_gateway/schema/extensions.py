@@ -6,7 +6,13 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import DirectiveNode, GraphQLError, GraphQLSyntaxError, ValidationRule
+from graphql import (
+    DirectiveNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    OperationDefinitionNode,
+    ValidationRule,
+)
 from strawberry.extensions import SchemaExtension
 
 from portal_gateway.core.errors import AccessError, DomainError
@@ -58,6 +64,26 @@ def _code_for(error: GraphQLError) -> str | None:
     if error.path is None:
         return "GRAPHQL_VALIDATION_FAILED"
     return "BAD_USER_INPUT"
+
+
+class OperationNameRequired(SchemaExtension):
+    """A document of several operations runs the one named by operationName; without it, it is
+    an error (the GraphQL spec), not the first operation run. The HTTP view notes whether the
+    client named one in request.state."""
+
+    def on_validate(self) -> Iterator[None]:
+        # Before the yield: Strawberry returns the validation errors before the hooks exit.
+        context = self.execution_context
+        document = context.graphql_document
+        named = getattr(context.context.request.state, "operation_named", True)
+        if not named and document is not None:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                error = GraphQLError(
+                    "This document has several operations: name the one to run in operationName."
+                )
+                context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
+        yield
 
 
 class ErrorCodes(SchemaExtension):

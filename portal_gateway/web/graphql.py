@@ -9,6 +9,7 @@ validate, and 405 for a mutation over GET.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cross_web import HTTPException  # Strawberry's own view raises this one
@@ -84,17 +85,71 @@ class GraphQLEndpoint:
 
 
 def _access_error(request: Request, error: AccessError) -> Response:
-    body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
-    graphql_response = accepts_graphql_response(request.headers.get("accept", ""))
-    return JSONResponse(
-        body,
-        status_code=401,
-        media_type=GRAPHQL_RESPONSE if graphql_response else "application/json",
+    return request_error(
+        request,
+        401,
+        error.code,
+        error.message,
         headers={"WWW-Authenticate": 'Bearer realm="portal"'},
     )
 
 
+# The code of a request refused before any GraphQL ran, by its HTTP status.
+_CODES = {400: "BAD_REQUEST", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+
+
+def request_error(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A GraphQL-over-HTTP error body for a request that never reached execution: no `data`,
+    one error with its code, in the media type the client accepts."""
+    graphql_response = accepts_graphql_response(request.headers.get("accept", ""))
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+        media_type=GRAPHQL_RESPONSE if graphql_response else "application/json",
+        headers=headers,
+    )
+
+
 class PortalGraphQL(GraphQL[Context, None]):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry answers a refused request in plain text; the spec wants an error body."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as error:
+            code = _CODES.get(error.status_code, "BAD_REQUEST")
+            response = request_error(request, error.status_code, code, error.reason)
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise HTTPException(400, "The request body is not UTF-8.") from None
+        try:
+            return json.loads(data)
+        except RecursionError:
+            raise HTTPException(400, "The request's JSON is nested too deeply.") from None
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A request body (or GET's variables) is a JSON object; a list is a batch, which
+        Strawberry refuses as such."""
+        value = super().parse_json(data)
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "Expected a JSON object.")
+        return value
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """GraphiQL, opening with a query for whoever the browser's session is."""
         query = await graphiql.welcome(resources_of(request), request.state.principal)
@@ -129,6 +184,8 @@ class PortalGraphQL(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        # For the schema's OperationNameRequired: whether the client named the operation.
+        request.state.operation_named = request_data.operation_name is not None
         try:
             return await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -147,10 +204,9 @@ class PortalGraphQL(GraphQL[Context, None]):
     ) -> GraphQLHTTPResponse:
         data = process_result(result)
         sub_response: _SubResponse = request.state.sub_response
-        if is_request_error(result):
+        if is_request_error(result):  # nothing ran: the spec wants no `data` at all
             sub_response.request_error = True
-            if sub_response.wants_graphql_response:
-                data.pop("data", None)
+            data.pop("data", None)
         return data
 
     def create_response(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal_gateway.auth.authenticate import client_address
@@ -54,3 +55,64 @@ class ClientAddressMiddleware:
                 status,
                 (time.perf_counter() - started) * 1000,
             )
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodySizeLimitMiddleware:
+    """Refuses a request body over `max_bytes` with 413 before it is read whole: at once when
+    Content-Length says so, else as soon as the streamed body passes the limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await _refuse(scope, receive, send, 400, "BAD_REQUEST", "Bad Content-Length.")
+                return
+            if int(declared) > self.max_bytes:
+                await _refuse(scope, receive, send, 413, "PAYLOAD_TOO_LARGE", self._message)
+                return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def noted(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, noted)
+        except _TooLarge:
+            if started:
+                raise
+            await _refuse(scope, receive, send, 413, "PAYLOAD_TOO_LARGE", self._message)
+
+    @property
+    def _message(self) -> str:
+        return f"The request body is larger than {self.max_bytes} bytes."
+
+
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str
+) -> None:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    response = JSONResponse(body, status_code=status, headers={"Connection": "close"})
+    await response(scope, receive, send)
