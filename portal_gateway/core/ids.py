@@ -55,9 +55,16 @@ def decode_global_id(global_id: str) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     type_name, sep, local_id = text.partition(":")
-    if not sep or not type_name or not local_id:
+    if not sep or not type_name or not is_row_id(local_id):
         return None
     return type_name, local_id
+
+
+def is_row_id(text: str) -> bool:
+    """Whether `text` could be a row's id: at most 64 printable ASCII characters (ours are 32
+    hex digits). Anything else names no row, and must not reach SQL: PostgreSQL refuses a
+    NUL in a string, and audit_events.target_id holds 64."""
+    return 0 < len(text) <= 64 and text.isascii() and text.isprintable()
 
 
 def encode_cursor(created_at: datetime, row_id: str) -> str:
@@ -69,7 +76,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         stamp, sep, row_id = base64.urlsafe_b64decode(padded).decode().partition("|")
-        if not sep or not row_id:
+        if not sep or not is_row_id(row_id):
             return None
         return ensure_utc(datetime.fromisoformat(stamp)), row_id
     except (binascii.Error, UnicodeDecodeError, ValueError):

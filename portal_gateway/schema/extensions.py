@@ -8,10 +8,14 @@ from typing import Any
 
 from graphql import (
     DirectiveNode,
+    DocumentNode,
     GraphQLError,
     GraphQLSyntaxError,
     OperationDefinitionNode,
+    StringValueNode,
     ValidationRule,
+    Visitor,
+    visit,
 )
 from strawberry.extensions import SchemaExtension
 
@@ -84,6 +88,47 @@ class OperationNameRequired(SchemaExtension):
                 )
                 context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
         yield
+
+
+class NoNulCharacters(SchemaExtension):
+    """No text of ours holds a NUL character, and PostgreSQL refuses one in any string (a 500
+    where SQLite stores it): a NUL in a variable or a string literal is the request's error,
+    before anything runs, on every database alike."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        found = _holds_nul(context.variables)
+        if not found and context.query and "\\u" in context.query and context.graphql_document:
+            found = any(
+                _holds_nul(node.value) for node in _string_literals(context.graphql_document)
+            )
+        if found:
+            error = GraphQLError(
+                "Text may not contain a NUL character.", extensions={"code": "BAD_USER_INPUT"}
+            )
+            context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
+        yield
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def _string_literals(document: DocumentNode) -> list[StringValueNode]:
+    found: list[StringValueNode] = []
+
+    class Collect(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+            found.append(node)
+
+    visit(document, Collect())
+    return found
 
 
 class ErrorCodes(SchemaExtension):

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal_gateway.auth.principal import MerchantPrincipal
 from portal_gateway.core import clock
 from portal_gateway.core.errors import InvalidInputError, InvalidTokenError
-from portal_gateway.core.ids import random_token, token_hash
+from portal_gateway.core.ids import is_row_id, random_token, token_hash
 from portal_gateway.models import Business, CustomerAccount, LinkToken, PortalSession, Subscription
 from portal_gateway.models.enums import LinkKind, PortalFlowType, PortalScope
 from portal_gateway.queries.accounts import account_in_scope
@@ -42,8 +42,10 @@ def static_portal_key(business_id: str, *, live: bool) -> str:
 
 def business_of_static_key(key: str, *, live: bool) -> str | None:
     if live:
-        return None if key.startswith("test_") else key
-    return key.removeprefix("test_") if key.startswith("test_") else None
+        business_id = None if key.startswith("test_") else key
+    else:
+        business_id = key.removeprefix("test_") if key.startswith("test_") else None
+    return business_id if business_id is not None and is_row_id(business_id) else None
 
 
 def static_portal_url(base_url: str, business_id: str, *, live: bool) -> str:

@@ -42,7 +42,7 @@ _EMAIL = re.compile(
 def checked_email(raw: str, field: str = "email") -> str:
     """The normalized form of a well-formed address, or InvalidInputError naming the field."""
     email = normalize_email(raw)
-    if not _EMAIL.match(email):
+    if not _EMAIL.match(email) or not email.isprintable():  # no NUL, no control characters
         raise InvalidInputError("Enter a valid email address.", field=field, code="INVALID_EMAIL")
     return email
 
