@@ -17,6 +17,7 @@ from sqlalchemy import select
 from portal_gateway.auth.api_keys import authenticate_api_key
 from portal_gateway.auth.principal import MerchantPrincipal
 from portal_gateway.config import Settings
+from portal_gateway.core.errors import InvalidInputError
 from portal_gateway.core.ids import decode_global_id, encode_global_id, normalize_email
 from portal_gateway.db import Database
 from portal_gateway.jobs.outbox import dispatcher_for
@@ -100,7 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "serve":
         _serve(settings, args.host, args.port, args.workers)
     elif args.command == "business":
-        print(asyncio.run(_create_business(settings, args)))
+        try:
+            print(asyncio.run(_create_business(settings, args)))
+        except InvalidInputError as error:
+            print(f"error: {error.message}", file=sys.stderr)
+            return 2
     elif args.command == "demo":
         asyncio.run(_seed(settings, as_json=args.json, announce=args.announce))
     elif args.command == "outbox":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from portal_gateway.config import Settings
 from portal_gateway.db import Database
 from portal_gateway.models.enums import ApiKeyMode
@@ -74,3 +76,30 @@ async def test_live_mode_takes_only_https_for_a_logo(
         assert "https" in refused["message"]
         taken = await _update(api, business, logoUrl="https://cdn.shop.example/logo.png")
         assert taken["business"]["logoUrl"] == "https://cdn.shop.example/logo.png"
+
+
+async def test_a_logo_url_is_taken_only_in_one_plain_form(world: World, api: Api) -> None:
+    """It ends up in an img src and in the page's CSP: an international host in punycode,
+    and nothing that could smuggle a CSP source, a user name or a control character."""
+    business = await world.business()
+    plain = await _update(api, business, logoUrl="https://例え.jp/ロゴ.png")
+    assert plain["business"]["logoUrl"] == "https://xn--r8jz45g.jp/%E3%83%AD%E3%82%B4.png"
+    for url in (
+        "https://a.example\x0b/x.png",
+        "https://a.example;sandbox/x.png",
+        "https://*/x.png",
+        "https://user:pass@cdn.example/x.png",
+        "https://cdn.example:99999/x.png",
+    ):
+        result = await _update(api, business, logoUrl=url)
+        assert (result["__typename"], result["field"]) == ("InvalidInputError", "logoUrl"), url
+
+
+async def test_a_support_email_cannot_add_headers_to_the_mailto_link(
+    world: World, api: Api, client: httpx.AsyncClient
+) -> None:
+    """x?cc=…@… is a valid address, and in a mailto: link it would add a Cc."""
+    business = await world.business()
+    await _update(api, business, supportEmail="x?cc=attacker@evil.example")
+    page = await client.get(f"/portal/login/test_{business.id}")
+    assert 'href="mailto:x%3Fcc%3Dattacker%40evil.example"' in page.text

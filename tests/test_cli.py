@@ -163,3 +163,21 @@ def test_links_follow_where_serve_listens_unless_a_public_url_is_set() -> None:
     assert Settings(host="::1", port=9000).public_url == "http://[::1]:9000"
     behind_proxy = Settings(port=8123, public_url="https://billing.example/")
     assert behind_proxy.public_url == "https://billing.example"
+
+
+def test_business_create_refuses_a_website_or_support_email_it_would_not_take_later(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "c.db"
+    _cli("db", "upgrade", db=db)
+    for flag, value in (("--website-url", "javascript:alert(1)//"),
+                        ("--support-email", "not an address")):  # fmt: skip
+        refused = subprocess.run(
+            [sys.executable, "-m", "portal_gateway.cli", "business", "create", "--name", "Shop",
+             flag, value],
+            env={"PORTAL_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.startswith("error: "), refused.stderr
+        assert "Traceback" not in refused.stderr

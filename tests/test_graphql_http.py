@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from graphql import parse
 
 from portal_gateway.config import Settings
 from portal_gateway.db import Database
-from tests.api import app_client
+from tests.api import Api, app_client
+from tests.factories import World, unique_email
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -258,3 +262,16 @@ async def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(
         assert sent < 10  # refused after the limit, not after the thousandth chunk
         fine = await client.post("/graphql", json={"query": "{ __typename }"})
         assert fine.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_graphiqls_query_cannot_be_extended_by_a_business_name(
+    world: World, api: Api
+) -> None:
+    business = await world.business("Acme\nmutation Evil { signOut { ok } }\nquery Other #")
+    account = await world.account(business, unique_email("graphiql"))
+    await api.session_for(business, account)  # signIn also sets the browser's cookie
+    page = await api.client.get("/graphql", headers={"Accept": "text/html"})
+    literal = re.search(r"const EXAMPLE_QUERY = (\".*?\");\n", page.text)
+    assert literal is not None
+    document = parse(json.loads(literal.group(1)))
+    assert [d.operation.value for d in document.definitions] == ["query"]  # type: ignore[attr-defined]

@@ -39,7 +39,7 @@ LANGUAGES = {
     },
     "de-DE": {
         "sign_in": "Ihre Einkäufe",
-        "check": "Sehen Sie in Ihr E-Mail-Postfach",
+        "check": "Sehen Sie in Ihrem E-Mail-Postfach nach",
         "used": "Dieser Link wurde bereits verwendet",
         "limited": "Zu viele Anfragen",
     },

@@ -244,6 +244,7 @@ async def test_emails_speak_the_customers_language(
     html = message.get_body(preferencelist=("html",))
     assert html is not None
     assert 'href="http://portal.test/portal/link?token=' in html.get_content()
+    assert "<strong>Bäckerei Schmidt</strong>" in html.get_content()
 
 
 async def test_sent_messages_are_purged_of_their_payload(

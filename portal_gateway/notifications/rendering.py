@@ -13,6 +13,7 @@ from typing import Any
 from babel.dates import format_datetime
 from babel.numbers import format_currency
 from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
 
 from portal_gateway import i18n
 from portal_gateway.notifications.outbox import Email
@@ -34,7 +35,11 @@ def render(email: Email, *, sender: str, message_id: str) -> EmailMessage:
     def money(value: dict[str, str]) -> str:
         return str(format_currency(Decimal(value["amount"]), value["currency"], locale=locale))
 
-    context.update(date=date, money=money)
+    def strong(value: str) -> Markup:
+        """A name set in bold in the HTML part (its sentence is the text part's)."""
+        return Markup("<strong>%s</strong>") % value
+
+    context.update(date=date, money=money, strong=strong)
     if "expires_at" in context:
         context["expires"] = date(str(context["expires_at"]))
     templates = _templates(locale)

@@ -39,10 +39,13 @@ async def create_business(
         raise InvalidInputError("name must be 1 to 200 characters.", "name")
     if not 0 <= tax_rate_bps <= 10000:
         raise InvalidInputError("tax rate must be between 0 and 10000 basis points.", "taxRate")
+    live = mode is ApiKeyMode.LIVE
     business = Business(
         name=name,
-        support_email=support_email,
-        website_url=website_url,
+        support_email=checked_email(support_email, field="supportEmail") if support_email else None,
+        website_url=checked_url(website_url, field="websiteUrl", live=live)
+        if website_url
+        else None,
         tax_rate_bps=tax_rate_bps,
         invoice_prefix=invoice_prefix or invoice_prefix_for(name),
     )

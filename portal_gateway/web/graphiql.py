@@ -85,12 +85,19 @@ async def welcome(resources: Resources, principal: Principal) -> str:
         where = f"at {business.name}" if business else "at one business"
     else:
         where = "at every business where this email is a customer"
-    header = f"# Signed in as {principal.email_normalized}, {where}.\n# Press ▶ to run.\n"
+    header = f"# Signed in as {_one_line(principal.email_normalized)}, {_one_line(where)}.\n"
+    header += "# Press ▶ to run.\n"
     if principal.flow_type is not None and principal.flow_subscription_id:
         subject = encode_global_id("Subscription", principal.flow_subscription_id)
         task, hint = _FLOW_TASKS[principal.flow_type]
         return header + _FLOW.format(task=task, hint=hint.format(id=subject), id=subject)
     return header + _VIEWER
+
+
+def _one_line(text: str) -> str:
+    """Text fit for a comment line: a name with a newline would end the comment and add
+    GraphQL of its own to the prefilled document."""
+    return "".join(c if c.isprintable() else " " for c in text)
 
 
 def page(ide_html: str, query: str) -> HTMLResponse:

@@ -101,7 +101,9 @@ async def signed_in(request: Request) -> Response:
         cookie=request.cookies.get(SESSION_COOKIE),
     )
     if not isinstance(principal, PortalPrincipal):
-        return RedirectResponse(SIGN_IN_PATH, status_code=303, headers=headers())
+        ended = RedirectResponse(SIGN_IN_PATH, status_code=303, headers=headers())
+        ended.delete_cookie(SESSION_COOKIE, path="/")  # a stale session's, if any
+        return ended
     async with resources.db.read_sessions() as session:
         account = await session.scalar(viewer_accounts(principal).limit(1))
         business = (

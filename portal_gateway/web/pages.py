@@ -17,6 +17,7 @@ from portal_gateway import i18n
 from portal_gateway.config import Settings
 from portal_gateway.models import Business
 from portal_gateway.services.links import SIGN_IN_PATH, static_portal_key
+from portal_gateway.services.urls import origin_of
 from portal_gateway.web.state import resources_of
 
 
@@ -83,8 +84,7 @@ def page(
 ) -> HTMLResponse:
     locale = locale or page_locale(request)
     html = _templates(locale).get_template(template).render(brand=brand, **context)
-    logo = urlsplit(brand.logo_url) if brand and brand.logo_url else None
-    image_origin = f"{logo.scheme}://{logo.netloc}" if logo else None
+    image_origin = origin_of(brand.logo_url) if brand and brand.logo_url else None
     return HTMLResponse(
         html,
         status_code=status,
@@ -94,19 +94,33 @@ def page(
 
 def same_origin(request: Request) -> bool:
     """A form POST from one of this service's own pages, as a browser proves it (the CSRF
-    check for cookie sign-in): Fetch Metadata where the browser sends it, and only
-    `same-origin` passes (`same-site` is another port or subdomain); else the Origin header,
-    which must be this service's public origin. `Origin: null` (an opaque or privacy-reduced
-    origin) and a POST with neither header are refused."""
+    check for cookie sign-in). Fetch Metadata where the browser sends it, and only
+    `same-origin` passes (`same-site` is another port or subdomain); an Origin header, when
+    there is one, must be this service's public origin too. `Origin: null` (an opaque or
+    privacy-reduced origin) and a POST with neither header are refused."""
     site = request.headers.get("sec-fetch-site")
-    if site is not None:
-        return site == "same-origin"
-    origin = request.headers.get("origin")
-    if origin is None or origin == "null":
+    if site is not None and site != "same-origin":
         return False
-    own = urlsplit(resources_of(request).settings.public_url)
-    theirs = urlsplit(origin)
-    return (theirs.scheme, theirs.netloc) == (own.scheme, own.netloc)
+    origin = request.headers.get("origin")
+    if origin is None:
+        return site == "same-origin"
+    own = _origin(resources_of(request).settings.public_url)
+    return own is not None and _origin(origin) == own
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) as browsers compare origins: case-folded, the host in punycode,
+    the default port explicit; None for what is no origin (`null`, garbage)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        host = (parts.hostname or "").encode("idna").decode("ascii").lower()
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except (UnicodeError, ValueError):
+        return None
+    if not host or port is None:
+        return None
+    return scheme, host, port
 
 
 def refused(request: Request, form_path: str, brand: Brand | None = None) -> HTMLResponse:
