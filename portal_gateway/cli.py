@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from portal_gateway.auth.api_keys import authenticate_api_key
@@ -21,7 +22,7 @@ from portal_gateway.core.errors import InvalidInputError
 from portal_gateway.core.ids import decode_global_id, encode_global_id, normalize_email
 from portal_gateway.db import Database
 from portal_gateway.jobs.outbox import dispatcher_for
-from portal_gateway.migrations.runner import upgrade
+from portal_gateway.migrations.runner import is_at_head, upgrade
 from portal_gateway.models import CustomerAccount
 from portal_gateway.resources import open_resources
 from portal_gateway.services import audit, demo, links
@@ -91,7 +92,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(_unusable(error), file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -99,6 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(settings.database_url)
         print(f"database at head: {_redacted(settings.database_url)}")
     elif args.command == "serve":
+        if not asyncio.run(is_at_head(settings.database_url)):
+            print(
+                f"portal-gateway: the database at {_redacted(settings.database_url)} is not "
+                "migrated; run `portal-gateway db upgrade` first",
+                file=sys.stderr,
+            )
+            return 2
         _serve(settings, args.host, args.port, args.workers)
     elif args.command == "business":
         try:
@@ -118,6 +130,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "schema":
         _export_schema(Path(args.path))
     return 0
+
+
+def _unusable(error: ValidationError) -> str:
+    """Every unusable setting, one a line, without a traceback."""
+    lines = []
+    for problem in error.errors():
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        where = ".".join(str(part) for part in problem["loc"])
+        for line in message.splitlines():
+            lines.append(f"  - PORTAL_{where.upper()}: {line}" if where else f"  - {line}")
+    return "portal-gateway: these settings must change before it can start:\n" + "\n".join(lines)
 
 
 def _export_schema(path: Path) -> None:

@@ -15,6 +15,11 @@ from portal_gateway.models.enums import ApiKeyMode
 _DEV_SECRET = "portal-gateway-development-secret-not-for-live-use"  # noqa: S105
 
 
+def _weak(secret: str) -> bool:
+    """Too short to sign with, or the development value everybody can read here."""
+    return secret == _DEV_SECRET or len(secret.encode()) < 32
+
+
 def _listening_url(host: str, port: int) -> str:
     """The URL of `serve` on this machine: a wildcard address is reached on loopback."""
     if host in ("", "0.0.0.0", "::"):  # noqa: S104  (recognising it, not binding to it)
@@ -85,22 +90,42 @@ class Settings(BaseSettings):
         return value.rstrip("/") if value else value
 
     @model_validator(mode="after")
-    def _live_needs_real_secrets(self) -> Settings:
+    def _safe_to_run(self) -> Settings:
+        """Every missing or unsafe setting, named at once (the CLI prints them, one a line)."""
         if not self.public_url:
             self.public_url = _listening_url(self.host, self.port)
+        problems = []
+        if "*" in self.cors_origins:
+            problems.append(
+                "PORTAL_CORS_ORIGINS: '*' would let any site read a signed-in customer's "
+                "data with their cookie; list the front end's origins"
+            )
+        try:
+            keys = self.signing_keys
+        except ValueError as error:
+            problems.append(str(error))
+            keys = {}
         if self.is_live:
-            secret = self.secret_key.get_secret_value()
-            if secret == _DEV_SECRET or len(secret) < 32:
-                raise ValueError("live mode needs PORTAL_SECRET_KEY (32+ characters)")
+            if _weak(self.secret_key.get_secret_value()):
+                problems.append(
+                    "PORTAL_SECRET_KEY: live mode needs 32+ bytes of your own "
+                    "(the development value is public)"
+                )
             if not self.jwt_keys:
-                raise ValueError("live mode needs PORTAL_JWT_KEYS")
-            if not self.public_url.startswith("https://"):  # (unset gives http)
-                raise ValueError("live mode needs an https PORTAL_PUBLIC_URL")
+                problems.append("PORTAL_JWT_KEYS: live mode needs signing keys of your own")
+            problems += [
+                f"PORTAL_JWT_KEYS[{kid!r}]: live mode needs 32+ bytes of your own"
+                for kid, secret in keys.items()
+                if self.jwt_keys and _weak(secret)
+            ]
+            if not self.public_url.startswith("https://"):
+                problems.append("PORTAL_PUBLIC_URL: live mode needs an https URL")
             if self.payment_processor is None:
-                raise ValueError("live mode needs PORTAL_PAYMENT_PROCESSOR")
+                problems.append("PORTAL_PAYMENT_PROCESSOR: live mode needs a processor")
             if self.email_backend == "console":
-                raise ValueError("live mode needs PORTAL_EMAIL_BACKEND=smtp (or file)")
-        self.signing_keys  # noqa: B018  (parse now: a bad key set fails at start-up)
+                problems.append("PORTAL_EMAIL_BACKEND: live mode needs smtp (or file)")
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property
@@ -124,12 +149,15 @@ class Settings(BaseSettings):
         """kid -> secret, the signing key first."""
         if not self.jwt_keys:
             return {"dev": self.secret_key.get_secret_value()}
-        keys = json.loads(self.jwt_keys.get_secret_value())
+        try:
+            keys = json.loads(self.jwt_keys.get_secret_value())
+        except ValueError:
+            keys = None
         if not isinstance(keys, dict) or not keys:
-            raise ValueError("PORTAL_JWT_KEYS must be a JSON object {kid: secret}")
+            raise ValueError("PORTAL_JWT_KEYS: a JSON object {kid: secret}")
         for kid, secret in keys.items():
-            if not isinstance(secret, str) or len(secret) < 32:
-                raise ValueError(f"PORTAL_JWT_KEYS[{kid!r}] must be a string of 32+ characters")
+            if not isinstance(secret, str) or len(secret.encode()) < 32:
+                raise ValueError(f"PORTAL_JWT_KEYS[{kid!r}]: a string of 32+ bytes")
         return {str(kid): str(secret) for kid, secret in keys.items()}
 
     @property

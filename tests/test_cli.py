@@ -181,3 +181,52 @@ def test_business_create_refuses_a_website_or_support_email_it_would_not_take_la
         assert refused.returncode == 2, refused.stderr
         assert refused.stderr.startswith("error: "), refused.stderr
         assert "Traceback" not in refused.stderr
+
+
+def _serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "portal_gateway.cli", "serve"],
+        env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+
+
+def test_serve_names_every_unsafe_setting_at_once_without_a_traceback(tmp_path: Path) -> None:
+    public = "portal-gateway-development-secret-not-for-live-use"  # the development value
+    refused = _serve({
+        "PORTAL_MODE": "live",
+        "PORTAL_SECRET_KEY": public,
+        "PORTAL_JWT_KEYS": json.dumps({"old": public, "short": "x" * 31}),
+        "PORTAL_CORS_ORIGINS": "*",
+        "PORTAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+    })  # fmt: skip
+    assert refused.returncode == 2
+    assert "Traceback" not in refused.stderr
+    named = ("PORTAL_CORS_ORIGINS", "PORTAL_JWT_KEYS['short']", "PORTAL_SECRET_KEY",
+             "PORTAL_PUBLIC_URL", "PORTAL_PAYMENT_PROCESSOR", "PORTAL_EMAIL_BACKEND")  # fmt: skip
+    for setting in named:
+        assert setting in refused.stderr, (setting, refused.stderr)
+    test_mode = _serve({"PORTAL_CORS_ORIGINS": "*"})
+    assert test_mode.returncode == 2
+    assert "PORTAL_CORS_ORIGINS" in test_mode.stderr
+
+
+def test_a_development_signing_key_is_refused_in_live_mode() -> None:
+    from pydantic import ValidationError
+
+    from portal_gateway.config import Settings
+
+    public = "portal-gateway-development-secret-not-for-live-use"
+    live = {"mode": "live", "secret_key": "s" * 40, "public_url": "https://portal.example",
+            "payment_processor": "test", "email_backend": "smtp"}  # fmt: skip
+    Settings(**live, jwt_keys=json.dumps({"k": "k" * 40}))  # a usable set
+    for keys in ({"k": public}, {"k": "k" * 40, "old": public}, {"k": "ü" * 15}):
+        with pytest.raises(ValidationError, match="PORTAL_JWT_KEYS"):
+            Settings(**live, jwt_keys=json.dumps(keys))
+
+
+def test_serve_refuses_a_database_that_is_not_migrated(tmp_path: Path) -> None:
+    refused = _serve({"PORTAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"})
+    assert refused.returncode == 2
+    assert "not migrated" in refused.stderr and "db upgrade" in refused.stderr
+    assert "Traceback" not in refused.stderr
