@@ -19,7 +19,7 @@ from portal_gateway.config import Settings
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -52,7 +52,12 @@ class Database:
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:
             self.engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                # Parameters hold emails, names and tokens: never in a log or an error.
+                hide_parameters=True,
             )
             self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.write_sessions = async_sessionmaker(self.engine, expire_on_commit=False)

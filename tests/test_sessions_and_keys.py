@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import timedelta
 
 import httpx
@@ -340,11 +341,44 @@ async def test_mutations_leave_an_audit_trail(world: World, api: Api, db: Databa
                 .order_by(AuditEvent.created_at)
             )
         ).all()
-    assert [(e.action, e.principal_type, e.result) for e in events] == [
-        ("createPortalSession", "merchant", "ok"),
-        ("signOut", "portal_session", "ok"),
+    # signIn is recorded as the session it opened (who did it), with its scope.
+    assert [(e.action, e.principal_type, e.scope, e.result) for e in events] == [
+        ("createPortalSession", "merchant", None, "ok"),
+        ("signIn", "portal_session", "BUSINESS", "ok"),
+        ("signOut", "portal_session", "BUSINESS", "ok"),
     ]
+    assert events[1].principal_id == events[2].principal_id == events[1].target_id
     assert events[0].client_address == "203.0.113.7"
+
+
+async def test_refusals_at_the_door_are_audited(
+    world: World, db: Database, settings: Settings
+) -> None:
+    business = await world.business()
+    address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    async with app_client(settings, db, address) as client:
+        api = Api(client)
+        forbidden = await api.gql(
+            'mutation { cancelSubscription(input: {subscriptionId: "x"}) { __typename } }',
+            token=business.api_key, expect_errors=True,
+        )  # fmt: skip
+        assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        anonymous = await api.gql("mutation { signOut { ok } }", expect_errors=True)
+        assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        bad_key = await client.post(
+            "/graphql", json={"query": "{ __typename }"},
+            headers={"Authorization": "Bearer sk_test_" + "x" * 43},
+        )  # fmt: skip
+        assert bad_key.status_code == 401
+    async with db.read_sessions() as session:
+        events = (
+            await session.scalars(select(AuditEvent).where(AuditEvent.client_address == address))
+        ).all()
+    assert sorted((e.action, e.principal_type, e.result) for e in events) == [
+        ("authenticate", "anonymous", "UNAUTHENTICATED"),
+        ("cancelSubscription", "merchant", "FORBIDDEN"),
+        ("signOut", "anonymous", "UNAUTHENTICATED"),
+    ]
 
 
 # ---- the link page ----

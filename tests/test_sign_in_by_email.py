@@ -14,10 +14,12 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from portal_gateway.config import Settings
 from portal_gateway.core import clock
+from portal_gateway.core.ids import customer_id
 from portal_gateway.db import Database
 from portal_gateway.models import AuditEvent, LinkToken, OutboxMessage, PortalSession
 from portal_gateway.models.enums import OutboxStatus, SubscriptionStatus
@@ -264,12 +266,47 @@ async def test_sent_messages_are_purged_of_their_payload(
     assert message.sent_at is not None
 
 
+async def test_an_address_that_is_nobodys_is_neither_kept_nor_audited(
+    api: Api, mailbox: Mailbox, db: Database
+) -> None:
+    nobody = unique_email("nobody")
+    await _request(api.client, nobody)
+    await mailbox.deliver()
+    assert mailbox.messages(to=nobody) == []
+    async with db.read_sessions() as session:
+        kept = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.recipient == nobody)
+        )
+        audited = (
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "requestSignInLink")
+                .order_by(AuditEvent.created_at.desc()).limit(1)
+            )
+        ).one()  # fmt: skip
+    assert kept == 0
+    assert (audited.target_type, audited.result) == ("Customer", "ok")
+    assert audited.target_id is not None and nobody not in audited.target_id
+    # The target is the person's Customer id, the same opaque id GraphQL shows.
+    assert audited.target_id == customer_id(
+        nobody, Settings().secret_key.get_secret_value().encode()
+    )
+
+
+async def test_sql_parameters_never_reach_an_error_message(db: Database) -> None:
+    secret = "token-" + uuid.uuid4().hex
+    with pytest.raises(DBAPIError) as raised:
+        async with db.transaction() as session:
+            await session.execute(text("INSERT INTO nowhere VALUES (:x)"), {"x": secret})
+    assert secret not in str(raised.value)
+    assert "[SQL parameters hidden" in str(raised.value)
+
+
 class _Killed(BaseException):
     """The process dying between sending and marking the message sent."""
 
 
 class _DiesAfterSending(Dispatcher):
-    async def _mark_sent(self, message_id: str) -> None:
+    async def _mark_sent(self, message_id: str, *, delivered: bool) -> None:
         raise _Killed
 
 

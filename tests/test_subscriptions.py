@@ -704,6 +704,7 @@ async def test_each_mutation_leaves_an_audit_event_and_an_email(
         .order_by(AuditEvent.created_at, AuditEvent.id),
     )
     assert sorted((e.action, e.result) for e in events) == sorted([
+        ("signIn", "ok"),  # the session recorded as who signed in
         ("changePlan", "ok"), ("changePlan.settle", "ok"), ("cancelSubscription", "ok"),
         ("resumeSubscription", "ok"), ("cancelSubscription", "NOT_FOUND"),
     ])  # fmt: skip

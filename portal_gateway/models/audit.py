@@ -1,4 +1,5 @@
-"""One row per mutation: who did what to which object, with what result."""
+"""One row per mutation, and per refused request: who did what to which object, with what
+result."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ class AuditEvent(Base):
     # "merchant", "portal_session" or "anonymous", and that principal's id.
     principal_type: Mapped[str] = mapped_column(String(32))
     principal_id: Mapped[str | None] = mapped_column(String(64))
+    # A portal session's scope: UNIFIED or BUSINESS.
+    scope: Mapped[str | None] = mapped_column(String(16))
     business_id: Mapped[str | None] = mapped_column(ForeignKey("businesses.id"))
     action: Mapped[str] = mapped_column(String(64))
     target_type: Mapped[str | None] = mapped_column(String(64))

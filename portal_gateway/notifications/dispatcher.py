@@ -122,7 +122,7 @@ class Dispatcher:
             log.warning("outbox %s: delivery attempt %s failed: %s", message_id, attempts, error)
             await self._retry_later(message_id, attempts, error)
             return
-        await self._mark_sent(message_id)
+        await self._mark_sent(message_id, delivered=email is not None)
 
     async def _compose(self, session: AsyncSession, message: OutboxMessage) -> Email | None:
         payload: dict[str, Any] = message.payload or {}
@@ -137,12 +137,21 @@ class Dispatcher:
         composer = self.composers[message.kind]
         return await composer(session, payload)
 
-    async def _mark_sent(self, message_id: str) -> None:
+    async def _mark_sent(self, message_id: str, *, delivered: bool) -> None:
+        """Done: the body is purged; so is the address when nothing was sent to it (a sign-in
+        request for an email that is no customer's must not stay on file)."""
+        values: dict[str, Any] = {
+            "status": OutboxStatus.SENT,
+            "sent_at": clock.now(),
+            "payload": None,
+        }
+        if not delivered:
+            values["recipient"] = ""
         async with self.db.transaction() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == self.name)
-                .values(status=OutboxStatus.SENT, sent_at=clock.now(), payload=None)
+                .values(**values)
             )
 
     async def _retry_later(self, message_id: str, attempts: int, error: Exception) -> None:

@@ -25,6 +25,7 @@ async def request_sign_in_link(ctx: Context, *, email: str, business_id: str | N
         ctx.actor,
         email=email,
         business_id=local_id(business_id, "Business") if business_id is not None else None,
+        customer_id_secret=ctx.settings.secret_key.get_secret_value().encode(),
     )
 
 

@@ -10,9 +10,12 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions.field_extension import FieldExtension
+from strawberry.permission import BasePermission
 
 from portal_gateway.core import errors as domain
+from portal_gateway.core.errors import AccessError
 from portal_gateway.models.enums import SubscriptionStatus
+from portal_gateway.resolvers.refusals import record_refusal
 from portal_gateway.schema.context import Info
 from portal_gateway.schema.nodes import related
 from portal_gateway.schema.refs import PaymentRef
@@ -150,16 +153,38 @@ class FreshReads(FieldExtension):
             await info.context.loaders.clear()
 
 
+class Guarded(FieldExtension):
+    """The field's permissions, checked before it runs; a refusal (UNAUTHENTICATED,
+    FORBIDDEN) is recorded in the audit trail before it is answered."""
+
+    def __init__(self, permissions: list[type[BasePermission]]) -> None:
+        super().__init__()
+        self.permissions = [permission() for permission in permissions]
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        for permission in self.permissions:
+            try:
+                if not permission.has_permission(source, info, **kwargs):
+                    raise AccessError("FORBIDDEN", permission.message or "Not allowed.")
+            except AccessError as refusal:
+                await record_refusal(info.context, info.field_name, refusal.code)
+                raise
+        return await next_(source, info, **kwargs)
+
+
 def mutation(
     resolver: Callable[..., Awaitable[Any]],
     *,
     description: str | None = None,
-    permission_classes: list[Any] | None = None,
+    permission_classes: list[type[BasePermission]] | None = None,
 ) -> Any:
-    """A mutation field: its domain errors are union members, and its payload reads afresh."""
+    """A mutation field: who may call it is checked (and a refusal audited), its domain
+    errors are union members, and its payload reads afresh."""
+    guard = [Guarded(permission_classes)] if permission_classes else []
     return strawberry.mutation(
         resolver=resolver,
         description=description,
-        permission_classes=permission_classes,
-        extensions=[ErrorsAsResults(), FreshReads()],
+        extensions=[*guard, ErrorsAsResults(), FreshReads()],
     )

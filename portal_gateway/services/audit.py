@@ -11,6 +11,7 @@ from portal_gateway.auth.principal import (
     principal_kind,
     principal_ref,
 )
+from portal_gateway.db import Database
 from portal_gateway.models import AuditEvent
 
 
@@ -31,6 +32,7 @@ async def record(
         AuditEvent(
             principal_type=principal_kind(principal),
             principal_id=principal_ref(principal),
+            scope=principal.scope.value if isinstance(principal, PortalPrincipal) else None,
             business_id=business_id,
             action=action,
             target_type=target_type,
@@ -40,3 +42,12 @@ async def record(
         )
     )
     await session.flush()
+
+
+async def record_refusal(
+    db: Database, principal: Principal, action: str, code: str, client_address: str | None
+) -> None:
+    """A request refused at the door (UNAUTHENTICATED, FORBIDDEN), in a transaction of its
+    own: who tried what, from where."""
+    async with db.transaction() as session:
+        await record(session, principal, action, result=code, client_address=client_address)

@@ -108,8 +108,9 @@ async def charge(
 ) -> R:
     """The three steps, each committed before the next. `begin` may finish the work at once
     (nothing to charge, or an idempotent replay); a decline is committed, then raised."""
-    target = {"target_type": target_type, "target_id": target_id}
-    started = await in_unit_of_work(db, actor, action, begin, **target)
+    started = await in_unit_of_work(
+        db, actor, action, begin, target_type=target_type, target_id=target_id
+    )
     if not isinstance(started, PendingCharge):
         return started
     answer = await processor.charge(
@@ -119,7 +120,9 @@ async def charge(
     async def record(session: AsyncSession) -> R | PaymentFailedError:
         return await settle(session, started.payment_id, answer)
 
-    outcome = await in_unit_of_work(db, actor, f"{action}.settle", record, **target)
+    outcome = await in_unit_of_work(
+        db, actor, f"{action}.settle", record, target_type=target_type, target_id=target_id
+    )
     if isinstance(outcome, DomainError):
         raise outcome
     return outcome

@@ -91,7 +91,10 @@ async def sign_in(
             raise RateLimitedError(limited.retry_after_seconds)
         return await redeem_link(session, token, ttl=ttl)
 
-    opened = await in_unit_of_work(db, actor, "signIn", work, target_type="PortalSession")
+    opened = await in_unit_of_work(
+        db, actor, "signIn", work, target_type="PortalSession",
+        recorded_as=lambda opened: (principal_of(opened), opened.id),
+    )  # fmt: skip
     access_token = access_tokens.issue(opened.id, opened.expires_at)
     return SignedIn(opened, access_token, principal_of(opened))
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal_gateway.auth.rate_limits import RateLimits
 from portal_gateway.core import clock
 from portal_gateway.core.errors import InvalidInputError, RateLimitedError
-from portal_gateway.core.ids import NO_SUCH_ID, normalize_email
+from portal_gateway.core.ids import NO_SUCH_ID, customer_id, normalize_email
 from portal_gateway.db import Database
 from portal_gateway.models import Business, CustomerAccount, LinkToken
 from portal_gateway.models.enums import LinkKind, PortalFlowType
@@ -48,7 +48,13 @@ def checked_email(raw: str, field: str = "email") -> str:
 
 
 async def request_sign_in_link(
-    db: Database, rate_limits: RateLimits, actor: Actor, *, email: str, business_id: str | None
+    db: Database,
+    rate_limits: RateLimits,
+    actor: Actor,
+    *,
+    email: str,
+    business_id: str | None,
+    customer_id_secret: bytes,
 ) -> None:
     """requestSignInLink (the mutation and the sign-in pages): queue the job that emails a
     sign-in link if the email is a customer of `business_id` (a BUSINESS session), or of any
@@ -65,14 +71,12 @@ async def request_sign_in_link(
             raise InvalidInputError("businessId is not a business's id.", field="businessId")
         await _queue_sign_in_job(session, normalized, business_id)
 
+    # The audit names the person as Customer.id does, an HMAC of the address: never the
+    # address itself, which may be nobody's.
     await in_unit_of_work(
-        db,
-        actor,
-        "requestSignInLink",
-        work,
-        target_type="Business" if business_id else None,
-        target_id=business_id or None,
-    )
+        db, actor, "requestSignInLink", work, target_type="Customer",
+        target_id=customer_id(normalize_email(email), customer_id_secret),
+    )  # fmt: skip
 
 
 async def _queue_sign_in_job(

@@ -34,25 +34,30 @@ async def in_unit_of_work(
     *,
     target_type: str | None = None,
     target_id: str | None = None,
+    recorded_as: Callable[[R], tuple[Principal, str]] | None = None,
 ) -> R:
     """Run `work` in one transaction with its audit event, commit, and return its result.
 
     A domain error that `work` raises rolls back to a savepoint, so it changes nothing but
     the audit trail, and is raised again once that is committed. A domain error that `work`
     returns is an outcome to keep (a declined charge records its FAILED payment): it is
-    committed and returned.
+    committed and returned. `recorded_as`: for a change that makes its own principal (signIn),
+    the principal and the target to record, from the result.
     """
     raised: DomainError | None = None
+    principal = actor.principal
     async with db.transaction() as session:
         try:
             async with session.begin_nested():
                 outcome = await work(session)
             result = outcome.code if isinstance(outcome, DomainError) else "ok"
+            if recorded_as is not None and result == "ok":
+                principal, target_id = recorded_as(outcome)
         except DomainError as error:
             raised, result = error, error.code
         await audit.record(
             session,
-            actor.principal,
+            principal,
             action,
             result=result,
             target_type=target_type,

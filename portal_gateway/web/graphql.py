@@ -23,9 +23,10 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from portal_gateway.auth.authenticate import SESSION_COOKIE, authenticate, bearer_credential
-from portal_gateway.auth.principal import Principal
+from portal_gateway.auth.principal import ANONYMOUS, Principal
 from portal_gateway.core.errors import AccessError
 from portal_gateway.schema.context import Context
+from portal_gateway.services import audit
 from portal_gateway.web import graphiql
 from portal_gateway.web.state import client_address_of, resources_of
 
@@ -77,6 +78,9 @@ class GraphQLEndpoint:
                 cookie=request.cookies.get(SESSION_COOKIE),
             )
         except AccessError as error:
+            await audit.record_refusal(
+                resources.db, ANONYMOUS, "authenticate", error.code, client_address_of(request)
+            )
             response = _access_error(request, error)
             await response(scope, receive, send)
             return

@@ -61,6 +61,7 @@ async def submit(request: Request) -> Response:
             Actor(ANONYMOUS, client_address_of(request)),
             email=email,
             business_id=brand.business_id if brand else None,
+            customer_id_secret=resources.settings.secret_key.get_secret_value().encode(),
         )
     except InvalidInputError:
         error = "invalid_email"  # the one input of this form
