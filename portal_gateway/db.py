@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -77,3 +79,21 @@ class Database:
         await self.engine.dispose()
         if self.is_sqlite:
             await self.read_engine.dispose()
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) says the database cannot be reached now: a refused
+    or dropped connection, a pool that timed out. Such a request is answered 503, to retry;
+    its transaction, if any, rolled back with the connection."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, OperationalError | InterfaceError | PoolTimeout | ConnectionError):
+            return True
+        if isinstance(seen, OSError | TimeoutError) and not isinstance(seen, FileNotFoundError):
+            return True
+        if type(seen).__module__.startswith("asyncpg") and "Connection" in type(seen).__name__:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

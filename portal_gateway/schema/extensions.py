@@ -20,8 +20,13 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from portal_gateway.core.errors import AccessError, DomainError
+from portal_gateway.db import database_unavailable
 
 log = logging.getLogger("portal_gateway.errors")
+
+# The code of an error that is no one's fault and passes (the database cannot be reached):
+# the HTTP view answers 503 with Retry-After.
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -59,6 +64,8 @@ def _code_for(error: GraphQLError) -> str | None:
     original = error.original_error
     if isinstance(original, AccessError):
         return original.code
+    if original is not None and database_unavailable(original):
+        return UNAVAILABLE
     if original is not None and not isinstance(original, GraphQLError | DomainError):
         return None  # unexpected: masked
     if any(marker in error.message for marker in _TOO_COMPLEX):
@@ -150,6 +157,14 @@ class ErrorCodes(SchemaExtension):
         if error.extensions and "code" in error.extensions:
             return error
         code = _code_for(error)
+        if code == UNAVAILABLE:
+            log.warning("database unavailable at %s: %s", error.path, type(error.original_error))
+            return GraphQLError(
+                "The service is briefly unavailable; try again shortly.",
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": UNAVAILABLE},
+            )
         if code is None:
             log.error("unexpected error at %s", error.path, exc_info=error.original_error)
             return GraphQLError(

@@ -25,7 +25,9 @@ from strawberry.types import ExecutionResult
 from portal_gateway.auth.authenticate import SESSION_COOKIE, authenticate, bearer_credential
 from portal_gateway.auth.principal import ANONYMOUS, Principal
 from portal_gateway.core.errors import AccessError
+from portal_gateway.db import database_unavailable
 from portal_gateway.schema.context import Context
+from portal_gateway.schema.extensions import UNAVAILABLE
 from portal_gateway.services import audit
 from portal_gateway.web import graphiql
 from portal_gateway.web.state import client_address_of, resources_of
@@ -70,22 +72,40 @@ class GraphQLEndpoint:
         request = Request(scope, receive)
         resources = resources_of(request)
         try:
-            principal = await authenticate(
-                resources.db.read_sessions,
-                resources.access_tokens,
-                resources.settings.mode,
-                bearer=bearer_credential(request.headers),
-                cookie=request.cookies.get(SESSION_COOKIE),
-            )
+            principal = await self._authenticate(request)
         except AccessError as error:
-            await audit.record_refusal(
-                resources.db, ANONYMOUS, "authenticate", error.code, client_address_of(request)
-            )
+            try:
+                await audit.record_refusal(
+                    resources.db, ANONYMOUS, "authenticate", error.code, client_address_of(request)
+                )
+            except Exception as failure:
+                if not database_unavailable(failure):
+                    raise
             response = _access_error(request, error)
             await response(scope, receive, send)
             return
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            await unavailable(request)(scope, receive, send)
+            return
         request.state.principal = principal
         await self.view(scope, receive, send)
+
+    async def _authenticate(self, request: Request) -> Principal:
+        resources = resources_of(request)
+        return await authenticate(
+            resources.db.read_sessions,
+            resources.access_tokens,
+            resources.settings.mode,
+            bearer=bearer_credential(request.headers),
+            cookie=request.cookies.get(SESSION_COOKIE),
+        )
+
+
+def _has_code(response: GraphQLHTTPResponse, code: str) -> bool:
+    errors: list[dict[str, Any]] = list(response.get("errors") or [])  # type: ignore[arg-type]
+    return any((error.get("extensions") or {}).get("code") == code for error in errors)
 
 
 def _access_error(request: Request, error: AccessError) -> Response:
@@ -96,6 +116,17 @@ def _access_error(request: Request, error: AccessError) -> Response:
         error.message,
         headers={"WWW-Authenticate": 'Bearer realm="portal"'},
     )
+
+
+RETRY_AFTER_SECONDS = "5"
+
+
+def unavailable(request: Request) -> Response:
+    """The database cannot be reached now: 503, to retry shortly."""
+    return request_error(
+        request, 503, UNAVAILABLE, "The service is briefly unavailable; try again shortly.",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )  # fmt: skip
 
 
 # The code of a request refused before any GraphQL ran, by its HTTP status.
@@ -221,4 +252,7 @@ class PortalGraphQL(GraphQL[Context, None]):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
             if sub_response.request_error:
                 response.status_code = 400
+        if isinstance(response_data, dict) and _has_code(response_data, UNAVAILABLE):
+            response.status_code = 503
+            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
         return response

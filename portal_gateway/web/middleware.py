@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import time
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal_gateway.auth.authenticate import client_address
+from portal_gateway.db import database_unavailable
 
 access_log = logging.getLogger("portal_gateway.access")
 
@@ -116,3 +117,35 @@ async def _refuse(
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     response = JSONResponse(body, status_code=status, headers={"Connection": "close"})
     await response(scope, receive, send)
+
+
+class DatabaseUnavailableMiddleware:
+    """Any route, when the database cannot be reached: 503 with Retry-After, to retry shortly,
+    instead of a 500. (GraphQL answers it with an error body of its own.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def noted(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noted)
+        except Exception as error:
+            if started or not database_unavailable(error):
+                raise
+            access_log.warning("database unavailable: %s %s", scope["method"], scope["path"])
+            response = PlainTextResponse(
+                "The service is briefly unavailable; try again shortly.",
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+            await response(scope, receive, send)

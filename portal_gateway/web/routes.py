@@ -12,7 +12,11 @@ from portal_gateway.services.links import LINK_PATH, SIGN_IN_PATH
 from portal_gateway.web import link_page, sign_in_page
 from portal_gateway.web.graphql import GRAPHQL_PATH, GraphQLEndpoint
 from portal_gateway.web.health import healthz, readyz
-from portal_gateway.web.middleware import BodySizeLimitMiddleware, ClientAddressMiddleware
+from portal_gateway.web.middleware import (
+    BodySizeLimitMiddleware,
+    ClientAddressMiddleware,
+    DatabaseUnavailableMiddleware,
+)
 
 
 def routes(settings: Settings, schema: Schema) -> list[Route]:
@@ -35,6 +39,7 @@ def middleware(settings: Settings) -> list[Middleware]:
     return [
         Middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(DatabaseUnavailableMiddleware),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
