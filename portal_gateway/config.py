@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     # The payment processor. Test mode defaults to the test processor; live mode must name
     # one (and the test processor, named in live mode, refuses every card).
     payment_processor: Literal["test"] | None = None
+    # Every processor call gives up after this; well under reconcile's 2-minute grace.
+    processor_timeout_seconds: float = Field(default=20.0, gt=0, le=60)
 
     # Rate limits ("N/second|minute|hour|day"); counters in Redis when redis_url is set,
     # so that every process shares one budget.

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from portal_gateway.auth.principal import PortalPrincipal
 from portal_gateway.core import clock
+from portal_gateway.core.errors import ConflictError
 from portal_gateway.core.ids import decode_global_id
 from portal_gateway.db import Database
 from portal_gateway.models import (
@@ -29,10 +30,12 @@ from portal_gateway.models.enums import (
     ProductType,
     SubscriptionStatus,
 )
+from portal_gateway.payments.processor import ChargeOutcome, ChargeResult, TimedProcessor
 from portal_gateway.payments.test_processor import TestProcessor, TestProcessorCharge
 from portal_gateway.services import plan_changes
 from portal_gateway.services.charges import PendingCharge
 from portal_gateway.services.reconciliation import reconcile_pending_payments
+from portal_gateway.services.unit_of_work import Actor
 from tests.api import Api
 from tests.factories import Merchant, World, gid, unique_email
 
@@ -367,6 +370,95 @@ async def test_a_crash_after_charging_is_settled_by_reconcile_without_a_second_c
         len(await _rows(db, select(Invoice).where(Invoice.subscription_id == who.subscription.id)))
         == 1
     )
+
+
+class _LateProcessor(TestProcessor):
+    """A processor whose charge lands `delay` seconds after it was asked, whether or not the
+    caller still waits: what a real processor does when the network is slow."""
+
+    def __init__(self, db: Database, delay: float) -> None:
+        super().__init__(db, live=False)
+        self.delay = delay
+        self.late: asyncio.Task[ChargeResult] | None = None
+
+    async def charge(
+        self, payment_method_ref: str, amount_minor: int, currency: str, idempotency_key: str
+    ) -> ChargeResult:
+        async def land() -> ChargeResult:
+            await asyncio.sleep(self.delay)
+            return await TestProcessor.charge(
+                self, payment_method_ref, amount_minor, currency, idempotency_key
+            )
+
+        self.late = asyncio.ensure_future(land())
+        return await asyncio.shield(self.late)
+
+
+async def _timed_out_change(
+    world: World, api: Api, db: Database, processor: _LateProcessor
+) -> tuple[Subscriber, Payment]:
+    who = await _subscriber(world, api)
+    principal = PortalPrincipal("s", PortalScope.BUSINESS, who.account.email_normalized,
+                                who.business.id, who.account.id)  # fmt: skip
+    with pytest.raises(ConflictError) as pending:
+        await plan_changes.change_plan(
+            db, TimedProcessor(processor, 0.05), Actor(principal),
+            subscription_id=who.subscription.id, product_id=who.plans["Pro"].id,
+            idempotency_key=None,
+        )  # fmt: skip
+    assert pending.value.code == "PAYMENT_PENDING"  # the truth: not a PaymentFailedError
+    (payment,) = await _rows(
+        db, select(Payment).where(Payment.subscription_id == who.subscription.id)
+    )
+    assert payment.status is PaymentStatus.PENDING
+    return who, payment
+
+
+async def test_a_charge_that_lands_after_reconcile_voided_it_is_refused_and_nothing_was_paid(
+    world: World, api: Api, db: Database
+) -> None:
+    processor = _LateProcessor(db, delay=0.5)
+    who, payment = await _timed_out_change(world, api, db, processor)
+    await reconcile_pending_payments(db, processor, older_than=timedelta(0))
+    assert processor.late is not None
+    late = await processor.late  # the charge arrives at the processor now: too late
+    assert (late.outcome, late.decline_code) == (ChargeOutcome.DECLINED, "voided")
+    (ledger,) = await _rows(
+        db, select(TestProcessorCharge).where(TestProcessorCharge.idempotency_key == payment.id)
+    )
+    assert (ledger.outcome, ledger.decline_code) == ("declined", "voided")
+    (payment,) = await _rows(db, select(Payment).where(Payment.id == payment.id))
+    assert (payment.status, payment.failure_code) == (PaymentStatus.FAILED, "not_charged")
+    (subscription,) = await _rows(
+        db, select(Subscription).where(Subscription.id == who.subscription.id)
+    )
+    assert subscription.product_id == who.plans["Basic"].id
+
+
+async def test_a_charge_that_landed_before_reconcile_is_recorded_once_as_paid(
+    world: World, api: Api, db: Database
+) -> None:
+    processor = _LateProcessor(db, delay=0.2)
+    who, payment = await _timed_out_change(world, api, db, processor)
+    assert processor.late is not None
+    landed = await processor.late
+    assert landed.outcome is ChargeOutcome.SUCCEEDED
+    await reconcile_pending_payments(db, processor, older_than=timedelta(0))
+    await reconcile_pending_payments(db, processor, older_than=timedelta(0))  # changes nothing
+    ledger = await _rows(
+        db, select(TestProcessorCharge).where(TestProcessorCharge.idempotency_key == payment.id)
+    )
+    assert [(row.outcome, row.charge_ref) for row in ledger] == [("succeeded", landed.charge_ref)]
+    (payment,) = await _rows(db, select(Payment).where(Payment.id == payment.id))
+    assert (payment.status, payment.processor_ref) == (PaymentStatus.SUCCEEDED, landed.charge_ref)
+    (subscription,) = await _rows(
+        db, select(Subscription).where(Subscription.id == who.subscription.id)
+    )
+    assert subscription.product_id == who.plans["Pro"].id
+    invoices = await _rows(
+        db, select(Invoice).where(Invoice.subscription_id == who.subscription.id)
+    )
+    assert len(invoices) == 1
 
 
 async def test_a_charge_that_never_reached_the_processor_is_settled_as_failed(

@@ -39,7 +39,15 @@ class InvalidStateError(DomainError):
 
 
 class ConflictError(DomainError):
+    """Another change got there first, or is still under way (code PAYMENT_PENDING: a charge
+    whose outcome the processor has not told yet)."""
+
     code = "CONFLICT"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code:
+            self.code = code
 
 
 class InvalidTokenError(DomainError):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from portal_gateway.core.cards import CardBrand
+
+T = TypeVar("T")
 
 
 class ChargeOutcome(enum.Enum):
@@ -42,6 +46,14 @@ class CardRefused(Exception):
         self.message = message
 
 
+# The decline code of `void` when nothing had been charged with the key, and now never will.
+VOIDED = "voided"
+
+
+class ProcessorTimeout(Exception):
+    """The processor did not answer in time: what it did is unknown until asked again."""
+
+
 class PaymentProcessor(Protocol):
     async def attach(self, token: str) -> CardDetails:
         """Turn a tokenized card into a saved payment method (raises CardRefused)."""
@@ -56,3 +68,41 @@ class PaymentProcessor(Protocol):
     async def find_charge(self, idempotency_key: str) -> ChargeResult | None:
         """What became of a charge with this key; None if the processor never saw it."""
         ...
+
+    async def void(self, idempotency_key: str) -> ChargeResult:
+        """End the key: a charge that already landed with it is returned as it is; otherwise
+        the answer is DECLINED with decline code VOIDED, and a charge with the key that
+        arrives later is refused. So absence becomes a final answer, never a guess."""
+        ...
+
+
+class TimedProcessor:
+    """A processor whose every call gives up after `seconds` (ProcessorTimeout), well under
+    the time after which reconcile settles a charge left PENDING."""
+
+    def __init__(self, processor: PaymentProcessor, seconds: float) -> None:
+        self.processor = processor
+        self.seconds = seconds
+
+    async def _within(self, call: Awaitable[T]) -> T:
+        try:
+            async with asyncio.timeout(self.seconds):
+                return await call
+        except TimeoutError:
+            raise ProcessorTimeout from None
+
+    async def attach(self, token: str) -> CardDetails:
+        return await self._within(self.processor.attach(token))
+
+    async def charge(
+        self, payment_method_ref: str, amount_minor: int, currency: str, idempotency_key: str
+    ) -> ChargeResult:
+        return await self._within(
+            self.processor.charge(payment_method_ref, amount_minor, currency, idempotency_key)
+        )
+
+    async def find_charge(self, idempotency_key: str) -> ChargeResult | None:
+        return await self._within(self.processor.find_charge(idempotency_key))
+
+    async def void(self, idempotency_key: str) -> ChargeResult:
+        return await self._within(self.processor.void(idempotency_key))

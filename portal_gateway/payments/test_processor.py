@@ -28,6 +28,7 @@ from portal_gateway.core.cards import CardBrand
 from portal_gateway.db import Database
 from portal_gateway.models.base import Base, created_at_column, currency_column, money_column
 from portal_gateway.payments.processor import (
+    VOIDED,
     CardDetails,
     CardRefused,
     ChargeOutcome,
@@ -81,6 +82,7 @@ _MESSAGES = {
     "card_declined": "The card was declined.",
     "insufficient_funds": "The card has insufficient funds.",
     "processing_error": "The processor could not process the charge; try again.",
+    VOIDED: "The charge was voided before it was made.",
 }
 
 
@@ -125,21 +127,41 @@ class TestProcessor:
             return ChargeResult(
                 ChargeOutcome.ERROR, None, card.decline_code, _MESSAGES["processing_error"]
             )
-        row = TestProcessorCharge(
-            idempotency_key=idempotency_key,
-            payment_method_ref=payment_method_ref,
-            amount_minor=amount_minor,
-            currency=currency,
-            outcome=card.outcome.value,
-            decline_code=card.decline_code,
-            charge_ref=f"ch_test_{uuid.uuid4().hex[:16]}",
+        return await self._first(
+            TestProcessorCharge(
+                idempotency_key=idempotency_key,
+                payment_method_ref=payment_method_ref,
+                amount_minor=amount_minor,
+                currency=currency,
+                outcome=card.outcome.value,
+                decline_code=card.decline_code,
+                charge_ref=f"ch_test_{uuid.uuid4().hex[:16]}",
+            )
         )
+
+    async def void(self, idempotency_key: str) -> ChargeResult:
+        if self.live:  # nothing is ever charged in live mode
+            return ChargeResult(ChargeOutcome.DECLINED, None, VOIDED, _MESSAGES[VOIDED])
+        return await self._first(
+            TestProcessorCharge(
+                idempotency_key=idempotency_key,
+                payment_method_ref="",
+                amount_minor=0,
+                currency="XXX",
+                outcome=ChargeOutcome.DECLINED.value,
+                decline_code=VOIDED,
+                charge_ref=f"void_test_{uuid.uuid4().hex[:16]}",
+            )
+        )
+
+    async def _first(self, row: TestProcessorCharge) -> ChargeResult:
+        """Record `row` unless its key has a record already: the first word on a key stands
+        (a charge after a void is refused, a void after a charge returns the charge)."""
         try:
             async with self.db.transaction() as session:
                 session.add(row)
         except IntegrityError:
-            # The same key raced us: the first charge stands.
-            earlier = await self.find_charge(idempotency_key)
+            earlier = await self.find_charge(row.idempotency_key)
             assert earlier is not None
             return earlier
         return _result(row)

@@ -30,7 +30,13 @@ from portal_gateway.core.errors import ConflictError, DomainError, PaymentFailed
 from portal_gateway.db import Database
 from portal_gateway.models import Payment, PaymentMethod, Subscription
 from portal_gateway.models.enums import PaymentStatus
-from portal_gateway.payments.processor import ChargeOutcome, ChargeResult, PaymentProcessor
+from portal_gateway.payments.processor import (
+    VOIDED,
+    ChargeOutcome,
+    ChargeResult,
+    PaymentProcessor,
+    ProcessorTimeout,
+)
 from portal_gateway.services.unit_of_work import Actor, in_unit_of_work
 
 R = TypeVar("R")
@@ -113,9 +119,18 @@ async def charge(
     )
     if not isinstance(started, PendingCharge):
         return started
-    answer = await processor.charge(
-        started.payment_method_ref, started.amount_minor, started.currency, started.payment_id
-    )
+    try:
+        answer = await processor.charge(
+            started.payment_method_ref, started.amount_minor, started.currency, started.payment_id
+        )
+    except ProcessorTimeout:
+        # The charge may yet land: the payment stays PENDING until reconcile asks the
+        # processor for the one final answer. The customer is told the truth.
+        raise ConflictError(
+            "Your payment is being confirmed; this page will show it shortly. "
+            "Nothing more will be charged.",
+            code="PAYMENT_PENDING",
+        ) from None
 
     async def record(session: AsyncSession) -> R | PaymentFailedError:
         return await settle(session, started.payment_id, answer)
@@ -156,12 +171,17 @@ async def stale_pending_payments(session: AsyncSession, older_than: timedelta) -
     return list(rows)
 
 
-async def processor_answer(processor: PaymentProcessor, payment_id: str) -> ChargeResult:
-    """What became of the charge with this key, to settle it by: a processor that never
-    saw the key, or failed on it, charged nothing."""
-    found = await processor.find_charge(payment_id)
-    if found is None or found.outcome is ChargeOutcome.ERROR:
+async def processor_answer(processor: PaymentProcessor, payment_id: str) -> ChargeResult | None:
+    """The one final outcome of the charge with this key, to settle it by; None when the
+    processor does not answer now (ask again later). The key is voided first: a charge that
+    had landed comes back as it is, and one that had not can never land after this. Absence
+    alone is never read as "not charged"."""
+    try:
+        answer = await processor.void(payment_id)
+    except ProcessorTimeout:
+        return None
+    if answer.outcome is ChargeOutcome.DECLINED and answer.decline_code == VOIDED:
         return ChargeResult(
             ChargeOutcome.DECLINED, None, "not_charged", "The charge did not reach the processor."
         )
-    return found
+    return answer

@@ -24,11 +24,16 @@ RECONCILER = Actor(SystemPrincipal("billing.reconcile"))
 async def reconcile_pending_payments(
     db: Database, processor: PaymentProcessor, *, older_than: timedelta
 ) -> int:
-    """Settle every PENDING payment older than `older_than`; how many were settled."""
+    """Settle every PENDING payment older than `older_than` with the processor's one final
+    answer; how many were settled (one the processor does not answer now waits)."""
     async with db.read_sessions() as session:
         payment_ids = await charges.stale_pending_payments(session, older_than)
+    settled = 0
     for payment_id in payment_ids:
         answer = await charges.processor_answer(processor, payment_id)
+        if answer is None:
+            log.warning("reconcile: the processor did not answer for %s; next round", payment_id)
+            continue
 
         async def work(
             session: AsyncSession, payment_id: str = payment_id, answer: ChargeResult = answer
@@ -44,4 +49,5 @@ async def reconcile_pending_payments(
         except DomainError as error:
             state = error.code
         log.info("reconciled payment %s: %s", payment_id, state)
-    return len(payment_ids)
+        settled += 1
+    return settled
