@@ -39,7 +39,8 @@ from portal_gateway.app import create_app
 from portal_gateway.config import Settings
 from portal_gateway.core import clock
 from portal_gateway.core.cards import CardBrand
-from portal_gateway.core.ids import encode_global_id, new_id, normalize_email
+from portal_gateway.core.emails import canonical_email
+from portal_gateway.core.ids import encode_global_id, new_id
 from portal_gateway.db import Database
 from portal_gateway.migrations.runner import upgrade_async
 from portal_gateway.models import (
@@ -96,7 +97,7 @@ async def build_world(db: Database, businesses: int, email: str) -> tuple[str, s
             business, key = await create_business(session, f"Bench Co {index}", ApiKeyMode.TEST)
             account = CustomerAccount(
                 id=new_id(), business_id=business.id, email=email,
-                email_normalized=normalize_email(email), name="Bench Customer",
+                email_normalized=canonical_email(email), name="Bench Customer",
                 created_at=now - timedelta(days=900),
             )  # fmt: skip
             session.add(account)
@@ -221,7 +222,7 @@ async def unified_token(db: Database, email: str, public: str) -> str:
     async with db.transaction() as session:
         link = await mint_link(
             session, base_url=public, kind=LinkKind.EMAILED_UNIFIED,
-            email_normalized=normalize_email(email), expires_at=clock.now() + timedelta(hours=1),
+            email_normalized=canonical_email(email), expires_at=clock.now() + timedelta(hours=1),
         )  # fmt: skip
     return link.token
 
@@ -431,7 +432,7 @@ async def scenario(
     )  # fmt: skip
 
     sql, argument = (
-        (BUSINESS_SQL, account_id) if businesses == 1 else (UNIFIED_SQL, normalize_email(email))
+        (BUSINESS_SQL, account_id) if businesses == 1 else (UNIFIED_SQL, canonical_email(email))
     )
 
     async def sql_call() -> int:

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from portal_gateway.auth.api_keys import authenticate_api_key
 from portal_gateway.auth.principal import MerchantPrincipal
 from portal_gateway.config import Settings
+from portal_gateway.core.emails import match_key
 from portal_gateway.core.errors import InvalidInputError
-from portal_gateway.core.ids import decode_global_id, encode_global_id, normalize_email
+from portal_gateway.core.ids import decode_global_id, encode_global_id
 from portal_gateway.db import Database
 from portal_gateway.jobs.outbox import dispatcher_for
 from portal_gateway.migrations.runner import is_at_head, upgrade
@@ -173,7 +174,7 @@ async def _invite(settings: Settings, business: str, email: str) -> int:
             account = await session.scalar(
                 select(CustomerAccount).where(
                     CustomerAccount.business_id == business_id,
-                    CustomerAccount.email_normalized == normalize_email(email),
+                    CustomerAccount.email_normalized == match_key(email),
                 )
             )
             if account is None:

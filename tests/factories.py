@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from portal_gateway.core import clock
-from portal_gateway.core.ids import encode_global_id, normalize_email
+from portal_gateway.core.emails import canonical_email
+from portal_gateway.core.ids import encode_global_id
 from portal_gateway.db import Database
 from portal_gateway.models import (
     CustomerAccount,
@@ -101,7 +102,7 @@ class World:
         row = CustomerAccount(
             business_id=business.id,
             email=email,
-            email_normalized=normalize_email(email),
+            email_normalized=canonical_email(email),
             name=name,
             created_at=self._stamp(fields.pop("created_at", None)),
             **fields,

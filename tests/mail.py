@@ -7,7 +7,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from portal_gateway.core.ids import normalize_email
+from portal_gateway.core.emails import match_key
 from portal_gateway.db import Database
 from portal_gateway.notifications.backends import FileBackend
 from portal_gateway.notifications.dispatcher import Dispatcher
@@ -34,7 +34,7 @@ class Mailbox:
         for path in sorted(self.directory.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
             message = message_from_bytes(path.read_bytes(), policy=policy.default)
             assert isinstance(message, EmailMessage)
-            if to is None or normalize_email(str(message["To"])) == normalize_email(to):
+            if to is None or match_key(str(message["To"])) == match_key(to):
                 found.append(message)
         return found
 

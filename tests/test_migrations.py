@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import os
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
+from portal_gateway.core import clock
 from portal_gateway.db import Database
+from portal_gateway.migrations.runner import upgrade_async
 from portal_gateway.migrations.tables import metadata
+from tests.conftest import DEFAULT_PG, _drop_pg_database, _postgres_or_skip
 
 
 async def test_models_and_migration_agree(db: Database) -> None:
@@ -19,3 +29,64 @@ async def test_models_and_migration_agree(db: Database) -> None:
     async with db.engine.connect() as connection:
         differences = await connection.run_sync(compare)
     assert differences == []
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database of its own, at no revision, for a test of one migration."""
+    admin = os.environ.get("PORTAL_TEST_DATABASE_URL", DEFAULT_PG)
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'migrating.db'}"
+        return
+    url = await _postgres_or_skip(admin)
+    yield url
+    await _drop_pg_database(admin, url)
+
+
+async def test_emails_become_canonical_and_look_alikes_stop_matching_without_a_merge(
+    empty_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await upgrade_async(empty_url, "0003")
+    database = Database(empty_url)
+    kelvin = "\u212aate@example.com"
+    rows = [  # (id, business, email as stored, key as strip().lower() made it)
+        ("a1", "b1", "Kate@Bücher.de", "kate@bücher.de"),
+        ("a2", "b2", kelvin, kelvin.lower()),  # the look-alike matched kate@example.com
+        ("a3", "b1", "kate@xn--bcher-kva.de", "kate@xn--bcher-kva.de"),  # a1's canonical form
+        ("a4", "b2", "Jo@Example.COM", "jo@example.com"),
+    ]
+    try:
+        async with database.transaction() as session:
+            for business in ("b1", "b2"):
+                await session.execute(
+                    text(
+                        "INSERT INTO businesses (id, name, invoice_prefix, invoice_sequence,"
+                        " tax_rate_bps, allow_subscription_updates, default_locale, created_at)"
+                        " VALUES (:id, :id, 'INV', 0, 0, true, 'en', :now)"
+                    ),
+                    {"id": business, "now": clock.now()},
+                )
+            for position, (account, business, email, key) in enumerate(rows):
+                await session.execute(text(
+                    "INSERT INTO customer_accounts (id, business_id, email, email_normalized, name,"
+                    " locale, created_at, updated_at) VALUES (:id, :b, :email, :key, 'N', 'en',"
+                    " :at, :at)"), {"id": account, "b": business, "email": email, "key": key,
+                                    "at": clock.now() + timedelta(seconds=position)})  # fmt: skip
+        with caplog.at_level(logging.WARNING, logger="alembic.runtime.migration"):
+            await upgrade_async(empty_url)
+        async with database.read_sessions() as session:
+            stored = await session.execute(
+                text("SELECT id, email_normalized FROM customer_accounts")
+            )
+            keys = {account: key for account, key in stored.all()}
+    finally:
+        await database.dispose()
+    assert keys == {
+        "a1": "kate@bücher.de",  # its canonical key is a3's: kept as it was, not merged
+        "a2": kelvin,  # kept exactly as given: it no longer matches kate@example.com
+        "a3": "kate@xn--bcher-kva.de",
+        "a4": "jo@example.com",
+    }
+    report = caplog.text
+    assert "'a1'" in report and "'a2'" in report  # reported by id ...
+    assert kelvin not in report and "Bücher" not in report  # ... never by address

@@ -19,9 +19,16 @@ from sqlalchemy.exc import DBAPIError
 
 from portal_gateway.config import Settings
 from portal_gateway.core import clock
+from portal_gateway.core.emails import InvalidEmailAddress, canonical_email, match_key
 from portal_gateway.core.ids import customer_id
 from portal_gateway.db import Database
-from portal_gateway.models import AuditEvent, LinkToken, OutboxMessage, PortalSession
+from portal_gateway.models import (
+    AuditEvent,
+    CustomerAccount,
+    LinkToken,
+    OutboxMessage,
+    PortalSession,
+)
 from portal_gateway.models.enums import OutboxStatus, SubscriptionStatus
 from portal_gateway.notifications.backends import FileBackend, SmtpBackend
 from portal_gateway.notifications.dispatcher import LEASE, Dispatcher
@@ -546,3 +553,54 @@ async def test_the_link_page_is_rate_limited_like_sign_in(
         assert second.status_code == 429  # refused: the budget is spent, the token unused
         assert "Too many requests" in second.text
     assert (await api.sign_in(token_of(url)))["__typename"] == "SignInSuccess"
+
+
+KELVIN = "\u212a"  # KELVIN SIGN, which lower-cases to an ASCII k
+
+
+async def test_a_sign_in_link_goes_to_the_address_typed_never_to_a_stored_variant(
+    world: World, api: Api, mailbox: Mailbox, db: Database
+) -> None:
+    """A business controls what it stores: its variant of a customer's address, updated
+    last, must not receive that customer's unified link; nor may a look-alike it stored
+    before look-alikes were refused match the real address."""
+    local = f"kate.{uuid.uuid4().hex[:6]}"
+    home = await world.business("Kate's Shop")
+    await world.account(home, f"{local}@example.com")
+    steering = await world.business("Steering Co")
+    await world.account(steering, f"{local.upper()}@EXAMPLE.com")  # same mailbox, its spelling
+    imitator = await world.business("Imitator Co")
+    lookalike = f"{KELVIN}{local[1:]}@example.com"
+    async with db.transaction() as session:  # as the migration left a row stored earlier
+        row = CustomerAccount(business_id=imitator.id, email=lookalike, name="Kate?")
+        row.email_normalized = match_key(lookalike)
+        session.add(row)
+    await _request(api.client, f"  {local}@example.com ")
+    await mailbox.deliver()
+    (message,) = mailbox.messages()[-1:]
+    assert str(message["To"]) == f"{local}@example.com"
+    text = message.get_body(preferencelist=("plain",))
+    assert text is not None and "Imitator Co" not in text.get_content()
+    assert "Kate's Shop" in text.get_content() and "Steering Co" in text.get_content()
+
+
+async def test_a_look_alike_address_is_refused_where_it_comes_in(world: World, api: Api) -> None:
+    for lookalike in (f"{KELVIN}ate@example.com", "\ufb01le@example.com", "\uff4bate@example.com"):
+        answer = (await _request(api.client, lookalike)).json()["data"]["requestSignInLink"]
+        assert (answer["__typename"], answer["code"]) == ("InvalidInputError", "INVALID_EMAIL")
+        with pytest.raises(InvalidEmailAddress):
+            canonical_email(lookalike)
+    business = await world.business()
+    refused = await api.gql(
+        'mutation { updateBusinessSettings(input: {supportEmail: "\\u212aate@example.com"}) {'
+        " __typename ... on InvalidInputError { field } } }", token=business.api_key,
+    )  # fmt: skip
+    assert refused["data"]["updateBusinessSettings"]["field"] == "supportEmail"
+
+
+def test_the_canonical_form_keeps_ascii_addresses_and_their_customer_ids() -> None:
+    assert canonical_email(" Kate@Example.COM ") == "kate@example.com"
+    assert canonical_email("jürgen@Bücher.de") == "jürgen@xn--bcher-kva.de"
+    secret = b"s" * 32
+    before = "kate@example.com"  # what strip().lower() gave
+    assert customer_id(canonical_email("Kate@Example.com"), secret) == customer_id(before, secret)

@@ -83,12 +83,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
         return None
 
 
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def customer_id(normalized_email: str, secret: bytes) -> str:
-    """Opaque, stable id of a person: an HMAC of the normalized email."""
+    """Opaque, stable id of a person: an HMAC of the canonical email (core.emails)."""
     return hmac.new(secret, normalized_email.encode(), hashlib.sha256).hexdigest()[:40]
 
 

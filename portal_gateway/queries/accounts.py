@@ -6,8 +6,8 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal_gateway.auth.principal import MerchantPrincipal, Principal
+from portal_gateway.core.emails import match_key
 from portal_gateway.core.errors import NotFoundError
-from portal_gateway.core.ids import normalize_email
 from portal_gateway.models import CustomerAccount
 from portal_gateway.queries.readable import readable
 
@@ -24,7 +24,7 @@ def customers(principal: MerchantPrincipal, email: str | None) -> Select[Custome
     """A business's customers, or the one with `email`."""
     stmt = readable(CustomerAccount, principal)
     if email is not None:
-        stmt = stmt.where(CustomerAccount.email_normalized == normalize_email(email))
+        stmt = stmt.where(CustomerAccount.email_normalized == match_key(email))
     return stmt
 
 

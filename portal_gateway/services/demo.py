@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal_gateway.core import clock
 from portal_gateway.core.cards import CardBrand
-from portal_gateway.core.ids import normalize_email, seeded_id
+from portal_gateway.core.emails import canonical_email
+from portal_gateway.core.ids import seeded_id
 from portal_gateway.models import (
     Business,
     CustomerAccount,
@@ -135,7 +136,7 @@ async def demo_account(session: AsyncSession, business_id: str) -> CustomerAccou
     return await session.scalar(
         select(CustomerAccount).where(
             CustomerAccount.business_id == business_id,
-            CustomerAccount.email_normalized == normalize_email(DEMO_EMAIL),
+            CustomerAccount.email_normalized == canonical_email(DEMO_EMAIL),
         )
     )
 
@@ -261,7 +262,7 @@ async def _populate(
             email="Dana.Demo@example.com"
             if spec.slug == "kyoto" and email == DEMO_EMAIL
             else email,
-            email_normalized=normalize_email(email),
+            email_normalized=canonical_email(email),
             name=name,
             phone="+14155550100" if email == DEMO_EMAIL else None,
             address_line1="1 Demo Street",

@@ -10,7 +10,6 @@ outbox table.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal_gateway.auth.rate_limits import RateLimits
 from portal_gateway.core import clock
+from portal_gateway.core.emails import InvalidEmailAddress, canonical_email, match_key
 from portal_gateway.core.errors import InvalidInputError, RateLimitedError
-from portal_gateway.core.ids import NO_SUCH_ID, customer_id, normalize_email
+from portal_gateway.core.ids import NO_SUCH_ID, customer_id
 from portal_gateway.db import Database
 from portal_gateway.models import Business, CustomerAccount, LinkToken
 from portal_gateway.models.enums import LinkKind, PortalFlowType
@@ -32,19 +32,16 @@ from portal_gateway.services.unit_of_work import Actor, in_unit_of_work
 SIGN_IN_JOB = "sign_in_request"
 PORTAL_LINK_JOB = "portal_link"
 
-# Deliberately plain: one @, a dot in the domain, no spaces; what mail servers accept
-# is decided by sending, and an unknown address costs nothing here.
-_EMAIL = re.compile(
-    r"^[^@\s]{1,64}@(?=.{1,255}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
-)
-
 
 def checked_email(raw: str, field: str = "email") -> str:
-    """The normalized form of a well-formed address, or InvalidInputError naming the field."""
-    email = normalize_email(raw)
-    if not _EMAIL.match(email) or not email.isprintable():  # no NUL, no control characters
-        raise InvalidInputError("Enter a valid email address.", field=field, code="INVALID_EMAIL")
-    return email
+    """The canonical form of a well-formed address (core.emails), or InvalidInputError naming
+    the field: a look-alike of another address is refused wherever an address comes in."""
+    try:
+        return canonical_email(raw)
+    except InvalidEmailAddress:
+        raise InvalidInputError(
+            "Enter a valid email address.", field=field, code="INVALID_EMAIL"
+        ) from None
 
 
 async def request_sign_in_link(
@@ -69,24 +66,26 @@ async def request_sign_in_link(
             raise RateLimitedError(limited.retry_after_seconds)
         if business_id == NO_SUCH_ID:
             raise InvalidInputError("businessId is not a business's id.", field="businessId")
-        await _queue_sign_in_job(session, normalized, business_id)
+        await _queue_sign_in_job(session, normalized, email.strip(), business_id)
 
     # The audit names the person as Customer.id does, an HMAC of the address: never the
     # address itself, which may be nobody's.
     await in_unit_of_work(
         db, actor, "requestSignInLink", work, target_type="Customer",
-        target_id=customer_id(normalize_email(email), customer_id_secret),
+        target_id=customer_id(match_key(email), customer_id_secret),
     )  # fmt: skip
 
 
 async def _queue_sign_in_job(
-    session: AsyncSession, email_normalized: str, business_id: str | None
+    session: AsyncSession, email_normalized: str, address: str, business_id: str | None
 ) -> None:
     await queue_job(
         session,
         kind=SIGN_IN_JOB,
         recipient=email_normalized,
-        payload={"email": email_normalized, "business_id": business_id},
+        # The address as the person typed it: the link goes there and nowhere else (a
+        # business controls the variant it stores).
+        payload={"email": email_normalized, "address": address, "business_id": business_id},
     )
 
 
@@ -149,7 +148,7 @@ async def compose_sign_in(
             email_normalized=email, expires_at=expires_at,
         )  # fmt: skip
     return Email(
-        recipient=latest.email,
+        recipient=str(payload.get("address") or email),
         template="sign_in",
         locale=latest.locale,
         context={
