@@ -153,6 +153,21 @@ async def browser() -> AsyncIterator[Browser]:
         yield running
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: long runs (the fuzz run); CI runs them")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests run under CI=true, or locally with PORTAL_TEST_SLOW=1; else they are
+    skipped with the reason."""
+    if IN_CI or os.environ.get("PORTAL_TEST_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: CI runs it; set PORTAL_TEST_SLOW=1 to run it here")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _reset_clock() -> Iterator[None]:
     clock.reset()
