@@ -105,7 +105,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(settings.database_url)
         print(f"database at head: {_redacted(settings.database_url)}")
     elif args.command == "serve":
-        if not asyncio.run(is_at_head(settings.database_url)):
+        try:
+            migrated = asyncio.run(is_at_head(settings.database_url))
+        except Exception as error:  # whatever stops us reading it: say so in one line
+            print(
+                f"portal-gateway: cannot read the database at {_redacted(settings.database_url)}"
+                f" ({type(error).__name__}: {error})",
+                file=sys.stderr,
+            )
+            return 2
+        if not migrated:
             print(
                 f"portal-gateway: the database at {_redacted(settings.database_url)} is not "
                 "migrated; run `portal-gateway db upgrade` first",

@@ -16,8 +16,9 @@ _DEV_SECRET = "portal-gateway-development-secret-not-for-live-use"  # noqa: S105
 
 
 def _weak(secret: str) -> bool:
-    """Too short to sign with, or the development value everybody can read here."""
-    return secret == _DEV_SECRET or len(secret.encode()) < 32
+    """Too short to sign with (white space does not count), or the development value
+    everybody can read here."""
+    return secret == _DEV_SECRET or len(secret.strip().encode()) < 32
 
 
 def _listening_url(host: str, port: int) -> str:
@@ -97,10 +98,11 @@ class Settings(BaseSettings):
         if not self.public_url:
             self.public_url = _listening_url(self.host, self.port)
         problems = []
-        if "*" in self.cors_origins:
+        if {"*", "null"} & set(self.cors_origins):
             problems.append(
-                "PORTAL_CORS_ORIGINS: '*' would let any site read a signed-in customer's "
-                "data with their cookie; list the front end's origins"
+                "PORTAL_CORS_ORIGINS: '*' or 'null' (what sandboxed frames and files send) "
+                "would let any page read a signed-in customer's data; list the front end's "
+                "origins"
             )
         try:
             keys = self.signing_keys
@@ -116,9 +118,15 @@ class Settings(BaseSettings):
             if not self.jwt_keys:
                 problems.append("PORTAL_JWT_KEYS: live mode needs signing keys of your own")
             problems += [
-                f"PORTAL_JWT_KEYS[{kid!r}]: live mode needs 32+ bytes of your own"
+                f"PORTAL_JWT_KEYS[{kid!r}]: live mode needs 32+ bytes of your own, apart "
+                "from PORTAL_SECRET_KEY"
                 for kid, secret in keys.items()
-                if self.jwt_keys and _weak(secret)
+                if self.jwt_keys and (_weak(secret) or secret == self.secret_key.get_secret_value())
+            ]
+            problems += [
+                f"PORTAL_CORS_ORIGINS: {origin!r} is not https"
+                for origin in self.cors_origins
+                if origin not in ("*", "null") and not origin.startswith("https://")
             ]
             if not self.public_url.startswith("https://"):
                 problems.append("PORTAL_PUBLIC_URL: live mode needs an https URL")

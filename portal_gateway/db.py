@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from asyncpg.exceptions import CannotConnectNowError, PostgresConnectionError
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -82,18 +84,17 @@ class Database:
 
 
 def database_unavailable(error: BaseException) -> bool:
-    """Whether `error` (or what caused it) says the database cannot be reached now: a refused
-    or dropped connection, a pool that timed out. Such a request is answered 503, to retry;
-    its transaction, if any, rolled back with the connection."""
+    """Whether `error`, or what caused it, says the database cannot be reached now: a refused,
+    reset or dropped connection, a server not accepting connections yet, a pool that timed
+    out. Such a request is answered 503, to retry; its transaction rolled back with the
+    connection. Anything else (a missing table, a session used twice) is a bug, not this."""
     seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, DBAPIError) and seen.connection_invalidated:
             return True
-        if isinstance(seen, OperationalError | InterfaceError | PoolTimeout | ConnectionError):
+        if isinstance(seen, PoolTimeout | ConnectionError | socket.gaierror):
             return True
-        if isinstance(seen, OSError | TimeoutError) and not isinstance(seen, FileNotFoundError):
+        if isinstance(seen, PostgresConnectionError | CannotConnectNowError):
             return True
-        if type(seen).__module__.startswith("asyncpg") and "Connection" in type(seen).__name__:
-            return True
-        seen = seen.__cause__ or seen.__context__
+        seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
     return False

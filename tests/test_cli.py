@@ -230,3 +230,27 @@ def test_serve_refuses_a_database_that_is_not_migrated(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert "not migrated" in refused.stderr and "db upgrade" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_serve_says_in_one_line_when_the_database_cannot_be_read() -> None:
+    refused = _serve({"PORTAL_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/x"})
+    assert refused.returncode == 2
+    assert "cannot read the database" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_keys_and_origins_that_only_look_safe_are_refused() -> None:
+    from pydantic import ValidationError
+
+    from portal_gateway.config import Settings
+
+    live = {"mode": "live", "secret_key": "s" * 40, "public_url": "https://portal.example",
+            "payment_processor": "test", "email_backend": "smtp"}  # fmt: skip
+    for unsafe in (
+        {"jwt_keys": json.dumps({"k": "s" * 40})},  # the secret key again: no separation
+        {"jwt_keys": json.dumps({"k": " " * 40})},  # white space is no secret
+        {"jwt_keys": json.dumps({"k": "k" * 40}), "cors_origins": "http://app.example"},
+    ):
+        with pytest.raises(ValidationError):
+            Settings(**live, **unsafe)
+    with pytest.raises(ValidationError, match="null"):
+        Settings(cors_origins="null")  # what sandboxed frames and local files send

@@ -54,6 +54,10 @@ async def test_emails_become_canonical_and_look_alikes_stop_matching_without_a_m
         ("a2", "b2", kelvin, kelvin.lower()),  # the look-alike matched kate@example.com
         ("a3", "b1", "kate@xn--bcher-kva.de", "kate@xn--bcher-kva.de"),  # a1's canonical form
         ("a4", "b2", "Jo@Example.COM", "jo@example.com"),
+        # a5 takes a6's old key while a6 moves on: no order may leave a5 out.
+        ("a5", "b2", "äx@bücher.de", "äx@bücher.de"),
+        ("a6", "b2", "Äx@xn--bcher-kva.de", "äx@xn--bcher-kva.de"),
+        ("a7", "b2", "kate@example.com", "kate.old@example.com"),  # the real one, kept apart
     ]
     try:
         async with database.transaction() as session:
@@ -72,6 +76,16 @@ async def test_emails_become_canonical_and_look_alikes_stop_matching_without_a_m
                     " locale, created_at, updated_at) VALUES (:id, :b, :email, :key, 'N', 'en',"
                     " :at, :at)"), {"id": account, "b": business, "email": email, "key": key,
                                     "at": clock.now() + timedelta(seconds=position)})  # fmt: skip
+            later = clock.now() + timedelta(hours=1)
+            await session.execute(text(
+                "INSERT INTO link_tokens (id, token_hash, kind, scope, email_normalized,"
+                " expires_at, created_at) VALUES ('l1', 'h1', 'EMAILED_UNIFIED', 'UNIFIED',"
+                " 'kate@example.com', :later, :now)"),
+                {"now": clock.now(), "later": later})  # fmt: skip
+            await session.execute(text(
+                "INSERT INTO portal_sessions (id, scope, email_normalized, link_token_id,"
+                " created_at, expires_at) VALUES ('s1', 'UNIFIED', 'kate@example.com', 'l1',"
+                " :now, :later)"), {"now": clock.now(), "later": later})  # fmt: skip
         with caplog.at_level(logging.WARNING, logger="alembic.runtime.migration"):
             await upgrade_async(empty_url)
         async with database.read_sessions() as session:
@@ -79,6 +93,8 @@ async def test_emails_become_canonical_and_look_alikes_stop_matching_without_a_m
                 text("SELECT id, email_normalized FROM customer_accounts")
             )
             keys = {account: key for account, key in stored.all()}
+            revoked = await session.scalar(text("SELECT revoked_at FROM portal_sessions"))
+            link_expires = await session.scalar(text("SELECT expires_at FROM link_tokens"))
     finally:
         await database.dispose()
     assert keys == {
@@ -86,7 +102,23 @@ async def test_emails_become_canonical_and_look_alikes_stop_matching_without_a_m
         "a2": kelvin,  # kept exactly as given: it no longer matches kate@example.com
         "a3": "kate@xn--bcher-kva.de",
         "a4": "jo@example.com",
+        "a5": "äx@xn--bcher-kva.de",
+        "a6": "Äx@xn--bcher-kva.de",  # refused (a capital outside ASCII): kept as given
+        "a7": "kate@example.com",
     }
+    # Sessions and links matched under the old rule are earned again.
+    assert revoked is not None and link_expires is not None
     report = caplog.text
     assert "'a1'" in report and "'a2'" in report  # reported by id ...
     assert kelvin not in report and "Bücher" not in report  # ... never by address
+    await upgrade_async(empty_url, "0003")  # and back, though the look-alike and a7 collide
+    downgraded = Database(empty_url)
+    try:
+        async with downgraded.read_sessions() as session:
+            stored = await session.execute(
+                text("SELECT id, email_normalized FROM customer_accounts")
+            )
+            back = {account: key for account, key in stored.all()}
+    finally:
+        await downgraded.dispose()
+    assert back["a7"] == "kate@example.com" and back["a2"] == kelvin

@@ -604,3 +604,12 @@ def test_the_canonical_form_keeps_ascii_addresses_and_their_customer_ids() -> No
     secret = b"s" * 32
     before = "kate@example.com"  # what strip().lower() gave
     assert customer_id(canonical_email("Kate@Example.com"), secret) == customer_id(before, secret)
+
+
+async def test_addresses_mail_servers_take_stay_accepted(world: World, api: Api) -> None:
+    """RFC 5322 refuses a Japanese carrier's consecutive dots or an internal domain; mail
+    servers deliver them, and the service always took them."""
+    for address in ("Taro..Yamada@DOCOMO.ne.jp", "taro.@ezweb.ne.jp", "it@corp.local"):
+        answer = (await _request(api.client, address)).json()["data"]["requestSignInLink"]
+        assert answer["__typename"] == "RequestSignInLinkPayload", address
+    assert canonical_email("Taro..Yamada@DOCOMO.ne.jp") == "taro..yamada@docomo.ne.jp"

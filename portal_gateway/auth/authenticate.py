@@ -63,14 +63,25 @@ async def _session_principal(session: AsyncSession, tokens: AccessTokens, token:
 
 def client_address(peer: str | None, forwarded_for: str | None, trusted: list[str]) -> str | None:
     """The peer, or the forwarded client when the peer is a trusted proxy: the rightmost
-    address in X-Forwarded-For that is not itself a trusted proxy."""
+    address in X-Forwarded-For that is not itself a trusted proxy. A hop that is not an IP
+    address is somebody's text, not an address: then the peer answers for the request."""
     if peer is None or forwarded_for is None or not _is_trusted(peer, trusted):
         return peer
     hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
     for hop in reversed(hops):
+        if not _is_address(hop):
+            return peer
         if not _is_trusted(hop, trusted):
             return hop
     return hops[0] if hops else peer
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_trusted(address: str, trusted: list[str]) -> bool:

@@ -12,6 +12,7 @@ that KELVIN SIGN into an ASCII K, so only its syntax check and its domain are us
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
@@ -51,12 +52,26 @@ def match_key(raw: str) -> str:
 
 def _parts(raw: str) -> tuple[str, str]:
     """(the local part as typed, the domain in lower-case IDNA form) of a well-formed
-    address."""
+    address. Addresses that mail servers deliver though RFC 5322 does not allow them (a
+    Japanese carrier's taro..yamada@docomo.ne.jp, a company's name@corp.local) keep the
+    plain ASCII shape this service always took."""
     address = raw.strip()
     if not address.isprintable():
         raise InvalidEmailAddress("An address has no control characters.")
     try:
-        valid = validate_email(address, check_deliverability=False)
+        valid = validate_email(address, check_deliverability=False, globally_deliverable=False)
     except EmailNotValidError as error:
+        if address.isascii() and _PLAIN.match(address):
+            local, _, domain = address.rpartition("@")
+            return local, domain.lower()
         raise InvalidEmailAddress(str(error)) from None
+    if "." not in valid.ascii_domain:  # a@b: no domain anyone's mail reaches
+        raise InvalidEmailAddress("The part after the @-sign must have a dot.")
     return address.rpartition("@")[0], valid.ascii_domain.lower()
+
+
+# One @, a dot in the domain, no spaces: what the service took before it used email-validator.
+_PLAIN = re.compile(
+    r"^[^@\s]{1,64}@(?=.{1,255}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)

@@ -79,7 +79,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
         if not sep or not is_row_id(row_id):
             return None
         return ensure_utc(datetime.fromisoformat(stamp)), row_id
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
         return None
 
 

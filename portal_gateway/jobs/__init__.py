@@ -5,6 +5,7 @@ at once; each calls services, never the GraphQL layer."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -13,11 +14,20 @@ from portal_gateway.jobs.reconcile import reconcile_forever
 from portal_gateway.resources import Resources
 from portal_gateway.services.reconciliation import RECONCILE_GRACE, reconcile_pending_payments
 
+log = logging.getLogger(__name__)
+
 
 @asynccontextmanager
 async def running(resources: Resources) -> AsyncIterator[None]:
-    """Settle what a crash left before serving, then keep the jobs going until exit."""
-    await reconcile_pending_payments(resources.db, resources.processor, older_than=RECONCILE_GRACE)
+    """Settle what a crash left before serving, then keep the jobs going until exit. A
+    database or processor that cannot be reached at start-up does not keep the service from
+    starting: the periodic round tries again."""
+    try:
+        await reconcile_pending_payments(
+            resources.db, resources.processor, older_than=RECONCILE_GRACE
+        )
+    except Exception:
+        log.exception("reconcile at start-up failed; the next round retries")
     tasks = [
         asyncio.create_task(
             deliver_forever(dispatcher_for(resources), resources.settings.outbox_poll_seconds)

@@ -28,8 +28,8 @@ from portal_gateway.schema.extensions import (
     MAX_TOKENS,
     ErrorCodes,
     MaxDirectivesRule,
-    NoNulCharacters,
     OperationNameRequired,
+    StorableText,
 )
 from portal_gateway.schema.invoices import types as _invoices  # noqa: F401
 from portal_gateway.schema.mutation import Mutation
@@ -61,7 +61,7 @@ def build_schema(*, introspection: bool = True, field_suggestions: bool = True) 
         # error would miss its code (strawberry 0.341.2). Parsing is cheap next to SQL.
         ValidationCache,
         OperationNameRequired,
-        NoNulCharacters,
+        StorableText,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

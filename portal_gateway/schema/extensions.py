@@ -97,34 +97,52 @@ class OperationNameRequired(SchemaExtension):
         yield
 
 
-class NoNulCharacters(SchemaExtension):
-    """No text of ours holds a NUL character, and PostgreSQL refuses one in any string (a 500
-    where SQLite stores it): a NUL in a variable or a string literal is the request's error,
-    before anything runs, on every database alike."""
+# Deeper variables than any input of this schema could use are refused, not walked.
+MAX_VARIABLE_DEPTH = 32
+
+
+class StorableText(SchemaExtension):
+    """Text no database stores: a NUL (PostgreSQL refuses it, SQLite keeps it) or a lone
+    surrogate (not UTF-8 at all). In a variable or a string literal it is the request's
+    error before anything runs, on every database alike; so are variables nested deeper
+    than any input of this schema."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        found = _holds_nul(context.variables)
-        if not found and context.query and "\\u" in context.query and context.graphql_document:
-            found = any(
-                _holds_nul(node.value) for node in _string_literals(context.graphql_document)
-            )
-        if found:
-            error = GraphQLError(
-                "Text may not contain a NUL character.", extensions={"code": "BAD_USER_INPUT"}
-            )
+        problem = _unstorable(context.variables)
+        if (
+            problem is None
+            and context.query
+            and "\\u" in context.query
+            and context.graphql_document
+        ):
+            literals = [node.value for node in _string_literals(context.graphql_document)]
+            problem = _unstorable(literals)
+        if problem is not None:
+            error = GraphQLError(problem, extensions={"code": "BAD_USER_INPUT"})
             context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
         yield
 
 
-def _holds_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
+def _unstorable(value: object) -> str | None:
+    """What is wrong with the text in `value`, walked without recursion; None if nothing."""
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_VARIABLE_DEPTH:
+            return f"Variables are nested deeper than {MAX_VARIABLE_DEPTH} levels."
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "Text may not contain a NUL character."
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "Text must be valid Unicode (it holds a lone surrogate)."
+        elif isinstance(item, dict):
+            pending.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, list):
+            pending.extend((part, depth + 1) for part in item)
+    return None
 
 
 def _string_literals(document: DocumentNode) -> list[StringValueNode]:
@@ -158,7 +176,7 @@ class ErrorCodes(SchemaExtension):
             return error
         code = _code_for(error)
         if code == UNAVAILABLE:
-            log.warning("database unavailable at %s: %s", error.path, type(error.original_error))
+            log.warning("database unavailable at %s", error.path, exc_info=error.original_error)
             return GraphQLError(
                 "The service is briefly unavailable; try again shortly.",
                 nodes=error.nodes,

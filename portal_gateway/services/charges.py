@@ -180,6 +180,8 @@ async def processor_answer(processor: PaymentProcessor, payment_id: str) -> Char
         answer = await processor.void(payment_id)
     except ProcessorTimeout:
         return None
+    if answer.outcome is ChargeOutcome.ERROR:  # the processor failed to answer: ask again
+        return None
     if answer.outcome is ChargeOutcome.DECLINED and answer.decline_code == VOIDED:
         return ChargeResult(
             ChargeOutcome.DECLINED, None, "not_charged", "The charge did not reach the processor."

@@ -36,10 +36,10 @@ def routes(settings: Settings, schema: Schema) -> list[Route]:
 
 
 def middleware(settings: Settings) -> list[Middleware]:
+    """Outermost first. CORS wraps the refusals below it (413, 503), so a front end on
+    another origin can read them."""
     return [
         Middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies),
-        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
-        Middleware(DatabaseUnavailableMiddleware),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
@@ -48,4 +48,6 @@ def middleware(settings: Settings) -> list[Middleware]:
             allow_headers=["Authorization", "Content-Type", "Accept"],
             max_age=600,
         ),
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(DatabaseUnavailableMiddleware),
     ]
