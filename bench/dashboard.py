@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import socket
 import statistics
 import sys
@@ -388,7 +389,8 @@ async def scenario(
     label: str, businesses: int, url: str, db: Database, args: argparse.Namespace
 ) -> list[str]:
     """Build the world, serve it, load it; the table rows for it."""
-    email = f"{label}.{uuid.uuid4().hex[:6]}@example.com"
+    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    email = f"{slug}.{uuid.uuid4().hex[:6]}@example.com"
     api_key, customer_gid, account_id = await build_world(db, businesses, email)
     port = _free_port()
     public = f"http://127.0.0.1:{port}"
