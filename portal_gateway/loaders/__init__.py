@@ -8,9 +8,9 @@ from portal_gateway.auth.principal import Principal
 from portal_gateway.loaders.by_id import ByIdLoader
 from portal_gateway.loaders.by_parent import (
     CreditBalancesByAccountIdLoader,
-    InvoicePageBySubscriptionIdLoader,
     LicenseKeysByPurchaseIdLoader,
     LinesByInvoiceIdLoader,
+    PageByParentLoader,
     PaymentByInvoiceIdLoader,
     ProductsByCollectionIdLoader,
 )
@@ -67,7 +67,12 @@ class Loaders:
         self.license_keys_by_purchase = LicenseKeysByPurchaseIdLoader(reader, principal)
         self.credit_balances_by_account = CreditBalancesByAccountIdLoader(reader, principal)
         self.payment_by_invoice = PaymentByInvoiceIdLoader(reader, principal)
-        self.invoice_page_by_subscription = InvoicePageBySubscriptionIdLoader(reader, principal)
+        self.invoice_page_by_subscription = PageByParentLoader(
+            reader, principal, Invoice, "subscription_id"
+        )
+        self.subscription_page_by_account = PageByParentLoader(
+            reader, principal, Subscription, "account_id"
+        )
 
     async def clear(self) -> None:
         """After a commit: drop every cached answer so payloads show the new state."""

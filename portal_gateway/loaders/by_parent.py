@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from portal_gateway.auth.principal import Principal
 from portal_gateway.auth.scope import scope_condition, scoped
@@ -22,6 +22,8 @@ from portal_gateway.models import (
     Product,
 )
 from portal_gateway.models.enums import PaymentStatus
+
+M = TypeVar("M")
 
 
 class _ByParentLoader(DataLoader[str, list[Any]]):
@@ -102,60 +104,67 @@ class PaymentByInvoiceIdLoader(DataLoader[str, Payment | None]):
 PageKey = tuple[str, PageRequest]
 
 
-class InvoicePageBySubscriptionIdLoader(DataLoader[PageKey, Page[Invoice]]):
-    """Pages of many subscriptions' invoices: one statement of rows per distinct page asked
-    for (a window per subscription, cut at that page's size after that page's cursor), and
-    one of counts. Two aliases of one connection with different pages each get their own
-    window; a shared one would let the first page's rows crowd out the second's."""
+class PageByParentLoader(DataLoader[PageKey, Page[M]], Generic[M]):
+    """Pages of many parents' children (a subscription's invoices, an account's
+    subscriptions): one statement of rows per distinct page asked for (a window per parent,
+    cut at that page's size after that page's cursor), and one of counts. Two aliases of one
+    connection with different pages each get their own window; a shared one would let the
+    first page's rows crowd out the second's."""
 
-    def __init__(self, reader: Reader, principal: Principal) -> None:
+    def __init__(
+        self, reader: Reader, principal: Principal, model: type[M], parent_key: str
+    ) -> None:
         super().__init__()
         self._reader = reader
         self._principal = principal
+        self._model: Any = model
+        self._parent_key = parent_key
 
-    async def batch_load_fn(self, keys: list[PageKey]) -> list[Page[Invoice]]:
+    async def batch_load_fn(self, keys: list[PageKey]) -> list[Page[M]]:
         parents_by_page: dict[PageRequest, set[str]] = defaultdict(set)
         for parent_id, page in keys:
             parents_by_page[page].add(parent_id)
-        rows: dict[PageKey, list[Invoice]] = defaultdict(list)
+        rows: dict[PageKey, list[M]] = defaultdict(list)
         for page, parent_ids in parents_by_page.items():
             for row in await self._rows(parent_ids, page):
-                assert row.subscription_id is not None
-                rows[(row.subscription_id, page)].append(row)
+                rows[(getattr(row, self._parent_key), page)].append(row)
         counts = await self._counts({parent_id for parent_id, _ in keys})
         return [self._page(rows[key], key[1], counts.get(key[0], 0)) for key in keys]
 
-    async def _rows(self, parent_ids: set[str], page: PageRequest) -> Sequence[Invoice]:
-        conditions: list[ColumnElement[bool]] = [Invoice.subscription_id.in_(parent_ids)]
+    async def _rows(self, parent_ids: set[str], page: PageRequest) -> Sequence[M]:
+        model = self._model
+        parent = getattr(model, self._parent_key)
+        conditions: list[ColumnElement[bool]] = [parent.in_(parent_ids)]
         if page.after is not None:
-            conditions.append(older_than(Invoice, page.after))
+            conditions.append(older_than(model, page.after))
         position = (
             func.row_number()
-            .over(partition_by=Invoice.subscription_id, order_by=newest_first(Invoice))
+            .over(partition_by=parent, order_by=newest_first(model))
             .label("position")
         )
         numbered = scoped(
-            select(Invoice.id, position).where(*conditions), Invoice, self._principal
+            select(model.id, position).where(*conditions), model, self._principal
         ).subquery()
-        return await self._reader.scalars(
-            select(Invoice)
-            .join(numbered, numbered.c.id == Invoice.id)
+        stmt: Select[Any] = (
+            select(model)
+            .join(numbered, numbered.c.id == model.id)
             .where(numbered.c.position <= page.first + 1)
-            .order_by(*newest_first(Invoice))
+            .order_by(*newest_first(model))
         )
+        return await self._reader.scalars(stmt)
 
     async def _counts(self, parent_ids: set[str]) -> dict[str, int]:
+        model = self._model
+        parent = getattr(model, self._parent_key)
         stmt = (
-            select(Invoice.subscription_id, func.count())
-            .where(
-                Invoice.subscription_id.in_(parent_ids), scope_condition(Invoice, self._principal)
-            )
-            .group_by(Invoice.subscription_id)
+            select(parent, func.count())
+            .where(parent.in_(parent_ids), scope_condition(model, self._principal))
+            .group_by(parent)
         )
         return {row[0]: int(row[1]) for row in await self._reader.rows(stmt)}
 
     @staticmethod
-    def _page(rows: list[Invoice], page: PageRequest, total: int) -> Page[Invoice]:
+    def _page(rows: list[M], page: PageRequest, total: int) -> Page[M]:
         async def count() -> int:
             return total
 

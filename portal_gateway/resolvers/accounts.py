@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from portal_gateway.models import CustomerAccount
+from portal_gateway.loaders.pagination import Page, PageRequest
+from portal_gateway.models import CustomerAccount, Subscription
 from portal_gateway.resolvers.context import Context
 from portal_gateway.resolvers.global_ids import input_id
 from portal_gateway.services import accounts
@@ -25,3 +26,12 @@ async def update_billing_details(
         phone=phone,
         address=address,
     )
+
+
+async def subscriptions_of(
+    ctx: Context, account: CustomerAccount, first: int | None, after: str | None
+) -> Page[Subscription]:
+    """Newest first. A merchant's key reads them to build flow links; a portal session, its
+    own; the loader's scope keeps anyone else's out."""
+    page = PageRequest.parse(first, after)
+    return await ctx.loaders.subscription_page_by_account.load((account.id, page))

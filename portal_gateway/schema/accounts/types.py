@@ -9,6 +9,7 @@ import strawberry
 
 from portal_gateway import models
 from portal_gateway.models.enums import PortalScope, SubscriptionStatus
+from portal_gateway.resolvers import accounts as account_resolvers
 from portal_gateway.resolvers import viewer as viewer_resolvers
 from portal_gateway.resolvers.viewer import Viewer
 from portal_gateway.schema.connections import Connection
@@ -67,6 +68,17 @@ class CustomerAccount(Node):
     async def credit_balances(self, info: Info) -> list[Money]:
         balances = await info.context.loaders.credit_balances_by_account.load(self.row.id)
         return [Money.of(balance.amount_minor, balance.currency) for balance in balances]
+
+    @strawberry.field(
+        description="This account's subscriptions, newest first: what a merchant's key uses to "
+        "find subscription ids for portal flows."
+    )
+    async def subscriptions(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[SubscriptionRef]:
+        return Connection.of(
+            await account_resolvers.subscriptions_of(info.context, self.row, first, after)
+        )
 
 
 @strawberry.type(
