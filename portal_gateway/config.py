@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     sign_in_link_limit_per_email: str = "5/hour"
     sign_in_link_limit_per_client: str = "30/hour"
     sign_in_limit_per_client: str = "60/hour"
+    # Adding or changing a card, per portal session and per customer account: card testing
+    # (trying stolen numbers one after another) is the attack.
+    card_limit_per_session: str = "10/hour"
+    card_limit_per_account: str = "30/day"
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod

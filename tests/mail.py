@@ -9,21 +9,30 @@ from pathlib import Path
 
 from portal_gateway.core.emails import match_key
 from portal_gateway.db import Database
+from portal_gateway.jobs.outbox import actions, composers
 from portal_gateway.notifications.backends import FileBackend
 from portal_gateway.notifications.dispatcher import Dispatcher
-from portal_gateway.services.sign_in import composers as sign_in_composers
+from portal_gateway.payments.processor import PaymentProcessor
+from portal_gateway.payments.test_processor import TestProcessor
 
 
 class Mailbox:
     """The outbox delivered into a folder, as the file backend does, and read back."""
 
-    def __init__(self, db: Database, directory: Path, base_url: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        directory: Path,
+        base_url: str,
+        processor: PaymentProcessor | None = None,
+    ) -> None:
         self.directory = directory
         self.dispatcher = Dispatcher(
             db,
             FileBackend(directory),
-            sign_in_composers(base_url),
+            composers(base_url),
             sender="Billing Portal <no-reply@portal.test>",
+            actions=actions(processor or TestProcessor(db, live=False)),
         )
 
     async def deliver(self) -> int:

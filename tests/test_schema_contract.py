@@ -35,20 +35,6 @@ def test_schema_file_starts_with_explicit_roots() -> None:
 # What the contract has that later issues build. Each issue deletes its lines here when it
 # serves them; the list only shrinks.
 OWNED_BY_LATER_ISSUES = {
-    # Cards (issue 11): add, update and remove a saved card, rate-limited.
-    "AddPaymentMethodInput was removed.",
-    "AddPaymentMethodSuccess was removed.",
-    "AddPaymentMethodResult was removed.",
-    "UpdatePaymentMethodInput was removed.",
-    "UpdatePaymentMethodSuccess was removed.",
-    "UpdatePaymentMethodResult was removed.",
-    "RemovePaymentMethodInput was removed.",
-    "RemovePaymentMethodSuccess was removed.",
-    "PaymentMethodInUseError was removed.",
-    "RemovePaymentMethodResult was removed.",
-    "Field Mutation.addPaymentMethod was removed.",
-    "Field Mutation.updatePaymentMethod was removed.",
-    "Field Mutation.removePaymentMethod was removed.",
     # Invoice documents (issue 12): the PDF, and what it must carry: addresses, tax ids, locale.
     "Field Invoice.pdfUrl was removed.",
     "Field Business.address was removed.",

@@ -1,4 +1,4 @@
-"""Rate limits for the public sign-in endpoints, with the `limits` library.
+"""Rate limits for the public sign-in endpoints and card changes, with the `limits` library.
 
 Counters live in memory by default, and in Redis (through redis-py) when
 PORTAL_REDIS_URL is set, so that every server process shares one budget.
@@ -46,6 +46,8 @@ class RateLimits:
             "sign_in_link:email": parse(settings.sign_in_link_limit_per_email),
             "sign_in_link:client": parse(settings.sign_in_link_limit_per_client),
             "sign_in:client": parse(settings.sign_in_limit_per_client),
+            "card:session": parse(settings.card_limit_per_session),
+            "card:account": parse(settings.card_limit_per_account),
         }
 
     async def close(self) -> None:

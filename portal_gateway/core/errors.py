@@ -107,3 +107,13 @@ class PaymentFailedError(DomainError):
         super().__init__(message)
         self.decline_code = decline_code
         self.payment_id = payment_id
+
+
+class PaymentMethodInUseError(DomainError):
+    """A saved card that a subscription which can still be charged pays with."""
+
+    code = "PAYMENT_METHOD_IN_USE"
+
+    def __init__(self, message: str, subscription_ids: list[str]) -> None:
+        super().__init__(message)
+        self.subscription_ids = subscription_ids

@@ -13,6 +13,7 @@ from portal_gateway.models.payment_method import PaymentMethod
 from portal_gateway.models.portal_session import LinkToken, PortalSession
 from portal_gateway.models.product import Product, ProductCollection
 from portal_gateway.models.purchase import Purchase
+from portal_gateway.models.renewal import RenewalClaim
 from portal_gateway.models.subscription import Subscription
 
 __all__ = [
@@ -34,5 +35,6 @@ __all__ = [
     "Product",
     "ProductCollection",
     "Purchase",
+    "RenewalClaim",
     "Subscription",
 ]

@@ -28,6 +28,15 @@ class SubscriptionStatus(enum.Enum):
     FAILED = "FAILED"
 
 
+class RenewalStatus(enum.Enum):
+    # Claimed and not yet paid: being charged, or waiting for the next run after a
+    # processor error.
+    CLAIMED = "CLAIMED"
+    RENEWED = "RENEWED"
+    # Declined: the subscription went ON_HOLD with the period's amount as dues.
+    DECLINED = "DECLINED"
+
+
 class PlanChangeDirection(enum.Enum):
     UPGRADE = "UPGRADE"
     DOWNGRADE = "DOWNGRADE"

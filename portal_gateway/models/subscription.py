@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal_gateway.core import clock
@@ -46,6 +46,9 @@ class Subscription(Base):
     payment_method_id: Mapped[str | None] = mapped_column(ForeignKey("payment_methods.id"))
     # What a failed renewal left unpaid (ON_HOLD), in minor units of `currency`.
     dues_minor: Mapped[int] = money_column(default=0)
+    # The invoice lines of what is owed, as the declined renewal priced them: the invoice of
+    # the dues, once paid, shows them (None for dues recorded before lines were kept).
+    dues_lines: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
     last_decline_code: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)

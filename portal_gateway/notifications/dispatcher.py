@@ -34,9 +34,14 @@ log = logging.getLogger(__name__)
 # or None when there is nothing to send (e.g. a sign-in request for an unknown email).
 Composer = Callable[[AsyncSession, dict[str, Any]], Awaitable[Email | None]]
 
+# What a message on another channel than "email" does when delivered (e.g. detach a card
+# at the processor); raising means "try again later".
+Action = Callable[[Mapping[str, Any]], Awaitable[None]]
+
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 BATCH = 20
+EMAIL = "email"
 
 
 def backoff(attempt: int) -> timedelta:
@@ -53,10 +58,12 @@ class Dispatcher:
         *,
         sender: str,
         name: str | None = None,
+        actions: Mapping[str, Action] | None = None,
     ) -> None:
         self.db = db
         self.backend = backend
         self.composers = composers
+        self.actions = actions or {}
         self.sender = sender
         self.name = name or f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
@@ -109,12 +116,18 @@ class Dispatcher:
             return list(rows)
 
     async def _deliver(self, message_id: str) -> None:
+        email: Email | None = None
         async with self.db.transaction() as session:
             message = await session.get_one(OutboxMessage, message_id)
-            # A composer runs in its own committed transaction: a link it mints must
-            # exist before the mail that carries it leaves.
-            email = await self._compose(session, message)
             smtp_id, attempts = message.message_id, message.attempts
+            action = (message.kind, dict(message.payload or {}))
+            if message.channel == EMAIL:
+                # A composer runs in its own committed transaction: a link it mints must
+                # exist before the mail that carries it leaves.
+                email = await self._compose(session, message)
+        if message.channel != EMAIL:
+            await self._act(message_id, *action, attempts)
+            return
         try:
             if email is not None:
                 await self.backend.send(render(email, sender=self.sender, message_id=smtp_id))
@@ -123,6 +136,19 @@ class Dispatcher:
             await self._retry_later(message_id, attempts, error)
             return
         await self._mark_sent(message_id, delivered=email is not None)
+
+    async def _act(
+        self, message_id: str, kind: str, payload: Mapping[str, Any], attempts: int
+    ) -> None:
+        """A call rather than a mail: done once it succeeds, retried (never given up on)
+        until then."""
+        try:
+            await self.actions[kind](payload)
+        except Exception as error:  # any failure is retried; the detail is logged
+            log.warning("outbox %s: %s attempt %s failed: %s", message_id, kind, attempts, error)
+            await self._retry_later(message_id, attempts, error, give_up=False)
+            return
+        await self._mark_sent(message_id, delivered=True)
 
     async def _compose(self, session: AsyncSession, message: OutboxMessage) -> Email | None:
         payload: dict[str, Any] = message.payload or {}
@@ -154,8 +180,10 @@ class Dispatcher:
                 .values(**values)
             )
 
-    async def _retry_later(self, message_id: str, attempts: int, error: Exception) -> None:
-        final = attempts >= MAX_ATTEMPTS
+    async def _retry_later(
+        self, message_id: str, attempts: int, error: Exception, *, give_up: bool = True
+    ) -> None:
+        final = give_up and attempts >= MAX_ATTEMPTS
         async with self.db.transaction() as session:
             await session.execute(
                 update(OutboxMessage)

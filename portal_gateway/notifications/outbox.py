@@ -35,12 +35,19 @@ async def queue_email(session: AsyncSession, email: Email) -> OutboxMessage:
 
 
 async def queue_job(
-    session: AsyncSession, *, kind: str, recipient: str, payload: dict[str, Any]
+    session: AsyncSession,
+    *,
+    kind: str,
+    recipient: str,
+    payload: dict[str, Any],
+    channel: str = "email",
 ) -> OutboxMessage:
     """A message whose content a composer decides when it is sent (e.g. a sign-in link,
-    minted then, so that no live link waits in the table)."""
+    minted then, so that no live link waits in the table); on another channel than "email",
+    a call that an action makes (e.g. detaching a card at the processor), retried until it
+    succeeds."""
     message = OutboxMessage(
-        channel="email",
+        channel=channel,
         kind=kind,
         recipient=recipient,
         message_id=f"<{uuid.uuid4().hex}@{MESSAGE_ID_DOMAIN}>",

@@ -38,12 +38,16 @@ class ChargeResult:
 
 
 class CardRefused(Exception):
-    """A token the processor will not turn into a saved card (unknown, or declined)."""
+    """The card behind a token was refused when saved (expired, declined): its decline code."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class UnknownToken(CardRefused):
+    """Not a token the processor made: the input is wrong, not the card."""
 
 
 # The decline code of `void` when nothing had been charged with the key, and now never will.
@@ -57,6 +61,11 @@ class ProcessorTimeout(Exception):
 class PaymentProcessor(Protocol):
     async def attach(self, token: str) -> CardDetails:
         """Turn a tokenized card into a saved payment method (raises CardRefused)."""
+        ...
+
+    async def detach(self, payment_method_ref: str) -> None:
+        """Forget a saved card, so that nothing can charge it again; detaching one that is
+        already detached succeeds (it is retried until it does)."""
         ...
 
     async def charge(
@@ -93,6 +102,9 @@ class TimedProcessor:
 
     async def attach(self, token: str) -> CardDetails:
         return await self._within(self.processor.attach(token))
+
+    async def detach(self, payment_method_ref: str) -> None:
+        await self._within(self.processor.detach(payment_method_ref))
 
     async def charge(
         self, payment_method_ref: str, amount_minor: int, currency: str, idempotency_key: str

@@ -7,10 +7,12 @@
 | `tok_declined`           | VISA 0002        | declined `card_declined`      |
 | `tok_insufficient_funds` | VISA 9995        | declined `insufficient_funds` |
 | `tok_processing_error`   | VISA 0119        | processor error (retryable)   |
+| `tok_expired`            | VISA 0069        | refused when saved: `expired_card` |
 
 A saved card's reference names its token (`pm_tok_visa_…`); references it
 did not make (seeded data) charge like `tok_visa`. Its ledger is a table, so
-that it remembers charges across restarts as a real processor does. In live
+that it remembers charges (and detached cards, which it then refuses to charge) across
+restarts as a real processor does. In live
 mode it refuses everything: test cards never move real money.
 """
 
@@ -33,6 +35,7 @@ from portal_gateway.payments.processor import (
     CardRefused,
     ChargeOutcome,
     ChargeResult,
+    UnknownToken,
 )
 
 
@@ -49,7 +52,8 @@ class TestProcessorCharge(Base):
     payment_method_ref: Mapped[str] = mapped_column(String(255))
     amount_minor: Mapped[int] = money_column()
     currency: Mapped[str] = currency_column()
-    # "succeeded", "declined" or "error"
+    # "succeeded", "declined" or "error"; "detached" for a card's detach record, whose key
+    # is DETACHED_PREFIX and the card's reference
     outcome: Mapped[str] = mapped_column(String(16))
     decline_code: Mapped[str | None] = mapped_column(String(64))
     charge_ref: Mapped[str] = mapped_column(String(64))
@@ -78,10 +82,17 @@ TEST_CARDS: dict[str, TestCard] = {
     ),
 }
 
+# Refused when saved, with this decline code: never a saved card.
+REFUSED_TOKENS: dict[str, str] = {"tok_expired": "expired_card"}
+DETACHED_PREFIX = "detach:"
+DETACHED = "detached"
+
 _MESSAGES = {
     "card_declined": "The card was declined.",
     "insufficient_funds": "The card has insufficient funds.",
     "processing_error": "The processor could not process the charge; try again.",
+    "expired_card": "The card has expired.",
+    "card_detached": "The card was removed.",
     VOIDED: "The charge was voided before it was made.",
 }
 
@@ -103,9 +114,12 @@ class TestProcessor:
     async def attach(self, token: str) -> CardDetails:
         if self.live:
             raise CardRefused("test_mode_card", "Test cards are refused in live mode.")
+        if token in REFUSED_TOKENS:
+            code = REFUSED_TOKENS[token]
+            raise CardRefused(code, _MESSAGES[code])
         card = TEST_CARDS.get(token)
         if card is None:
-            raise CardRefused("invalid_token", "This card token is not known to the processor.")
+            raise UnknownToken("invalid_token", "This card token is not known to the processor.")
         return CardDetails(
             processor_ref=f"pm_{token}_{uuid.uuid4().hex[:16]}",
             brand=card.brand,
@@ -121,6 +135,10 @@ class TestProcessor:
             return ChargeResult(ChargeOutcome.DECLINED, None, "test_mode_card", "Live mode.")
         if (earlier := await self.find_charge(idempotency_key)) is not None:
             return earlier
+        if await self.is_detached(payment_method_ref):
+            return ChargeResult(
+                ChargeOutcome.DECLINED, None, "card_detached", _MESSAGES["card_detached"]
+            )
         card = card_of(payment_method_ref)
         if card.outcome is ChargeOutcome.ERROR:
             # Nothing is charged and nothing recorded: the same key may succeed later.
@@ -138,6 +156,33 @@ class TestProcessor:
                 charge_ref=f"ch_test_{uuid.uuid4().hex[:16]}",
             )
         )
+
+    async def detach(self, payment_method_ref: str) -> None:
+        if self.live:  # live mode never saved a test card
+            return
+        try:
+            async with self.db.transaction() as session:
+                session.add(
+                    TestProcessorCharge(
+                        idempotency_key=DETACHED_PREFIX + payment_method_ref[:56],
+                        payment_method_ref=payment_method_ref,
+                        amount_minor=0,
+                        currency="XXX",
+                        outcome=DETACHED,
+                        charge_ref="",
+                    )
+                )
+        except IntegrityError:
+            pass  # detached before: detaching again succeeds
+
+    async def is_detached(self, payment_method_ref: str) -> bool:
+        async with self.db.read_sessions() as session:
+            found = await session.scalar(
+                select(TestProcessorCharge.idempotency_key).where(
+                    TestProcessorCharge.idempotency_key == DETACHED_PREFIX + payment_method_ref[:56]
+                )
+            )
+        return found is not None
 
     async def void(self, idempotency_key: str) -> ChargeResult:
         if self.live:  # nothing is ever charged in live mode

@@ -14,6 +14,7 @@ from strawberry.permission import BasePermission
 
 from portal_gateway.core import errors as domain
 from portal_gateway.core.errors import AccessError
+from portal_gateway.core.ids import encode_global_id
 from portal_gateway.models.enums import SubscriptionStatus
 from portal_gateway.resolvers.refusals import record_refusal
 from portal_gateway.schema.context import Info
@@ -100,6 +101,13 @@ class PaymentFailedError(Error):
         return await related(info, "Payment", self.payment_id)
 
 
+@strawberry.type(
+    description="The card still pays for a subscription: give that subscription another card first."
+)
+class PaymentMethodInUseError(Error):
+    subscription_ids: list[strawberry.ID]
+
+
 def error_result(error: domain.DomainError) -> Error:
     """The union member for a domain error."""
     message, code = error.message, error.code
@@ -124,6 +132,9 @@ def error_result(error: domain.DomainError) -> Error:
         return PaymentFailedError(
             message=message, code=code, decline_code=error.decline_code, payment_id=error.payment_id
         )
+    if isinstance(error, domain.PaymentMethodInUseError):
+        ids = [strawberry.ID(encode_global_id("Subscription", i)) for i in error.subscription_ids]
+        return PaymentMethodInUseError(message=message, code=code, subscription_ids=ids)
     raise TypeError(f"no GraphQL error type for {type(error).__name__}")
 
 

@@ -6,6 +6,11 @@ import strawberry
 
 from portal_gateway.schema.accounts.mutations import update_billing_details
 from portal_gateway.schema.businesses.mutations import update_business_settings
+from portal_gateway.schema.payments.mutations import (
+    add_payment_method,
+    remove_payment_method,
+    update_payment_method,
+)
 from portal_gateway.schema.sign_in.mutations import (
     create_portal_session,
     request_sign_in_link,
@@ -30,3 +35,6 @@ class Mutation:
     cancel_subscription = cancel_subscription.field
     resume_subscription = resume_subscription.field
     change_plan = change_plan.field
+    add_payment_method = add_payment_method.field
+    update_payment_method = update_payment_method.field
+    remove_payment_method = remove_payment_method.field

@@ -160,6 +160,33 @@ def record_decline(payment: Payment, result: ChargeResult) -> PaymentFailedError
     return PaymentFailedError(payment.failure_message, payment.failure_code, payment.id)
 
 
+def failure_record(payment_id: str, failure: PaymentFailedError) -> dict[str, Any]:
+    """A decline as kept under an idempotency key, for `replay_failure`."""
+    return {
+        "error": failure.code,
+        "payment_id": payment_id,
+        "decline_code": failure.decline_code,
+        "message": failure.message,
+    }
+
+
+def replay_failure(stored: dict[str, Any]) -> None:
+    """Raise again the decline that an idempotency key's first call met, if it met one."""
+    if stored.get("error") == PaymentFailedError.code:
+        raise PaymentFailedError(
+            str(stored.get("message") or "The card was declined."),
+            stored.get("decline_code"),
+            stored.get("payment_id"),
+        )
+
+
+def failure_of(payment: Payment) -> PaymentFailedError:
+    """The decline a settled FAILED payment recorded, as the customer saw it."""
+    return PaymentFailedError(
+        payment.failure_message or "The card was declined.", payment.failure_code, payment.id
+    )
+
+
 async def stale_pending_payments(session: AsyncSession, older_than: timedelta) -> list[str]:
     """PENDING payments older than `older_than`: charges a crash may have left unsettled."""
     cutoff = clock.now() - older_than

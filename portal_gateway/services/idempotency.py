@@ -47,11 +47,7 @@ async def begin(
         await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row.id))
         row = None
     if row is not None:
-        if row.request_hash != hashed:
-            raise ConflictError("This idempotency key was already used with other input.")
-        if row.result is None:
-            raise ConflictError("A request with this idempotency key is still in progress.")
-        return dict(row.result)
+        return _stored(row, hashed)
     try:
         async with session.begin_nested():
             session.add(
@@ -66,6 +62,30 @@ async def begin(
     except IntegrityError:
         raise ConflictError("A request with this idempotency key is still in progress.") from None
     return None
+
+
+async def peek(
+    session: AsyncSession, account_id: str, mutation: str, key: str, request: dict[str, Any]
+) -> dict[str, Any] | None:
+    """What `begin` would answer for a key already used, recording nothing: the stored
+    result, or ConflictError; None for a key not (or no longer) in use."""
+    row = await session.scalar(
+        select(IdempotencyKey).where(
+            IdempotencyKey.account_id == account_id,
+            IdempotencyKey.mutation == mutation,
+            IdempotencyKey.key == key,
+            IdempotencyKey.expires_at > clock.now(),
+        )
+    )
+    return _stored(row, request_hash(request)) if row is not None else None
+
+
+def _stored(row: IdempotencyKey, hashed: str) -> dict[str, Any]:
+    if row.request_hash != hashed:
+        raise ConflictError("This idempotency key was already used with other input.")
+    if row.result is None:
+        raise ConflictError("A request with this idempotency key is still in progress.")
+    return dict(row.result)
 
 
 async def finish(

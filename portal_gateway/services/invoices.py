@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from fractions import Fraction
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,25 @@ class LineDraft:
     proration: bool = False
     period_start: datetime | None = None
     period_end: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """As kept on a PENDING payment or an ON_HOLD subscription, to invoice later."""
+        return {
+            **asdict(self),
+            "period_start": self.period_start.isoformat() if self.period_start else None,
+            "period_end": self.period_end.isoformat() if self.period_end else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LineDraft:
+        start, end = data.get("period_start"), data.get("period_end")
+        return cls(
+            **{
+                **data,
+                "period_start": datetime.fromisoformat(start) if start else None,
+                "period_end": datetime.fromisoformat(end) if end else None,
+            }
+        )
 
 
 async def issue_invoice(

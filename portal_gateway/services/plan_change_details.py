@@ -4,8 +4,7 @@ exactly as it was quoted."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from portal_gateway.services.invoices import LineDraft
@@ -30,28 +29,12 @@ class PlanChangeDetails:
             "amount_due_minor": quote.amount_due_minor,
             "credit_used_minor": quote.credit_used_minor,
             "credit_added_minor": quote.credit_added_minor,
-            "lines": [
-                {
-                    **asdict(line),
-                    "period_start": _iso(line.period_start),
-                    "period_end": _iso(line.period_end),
-                }
-                for line in quote.lines
-            ],
+            "lines": [line.to_json() for line in quote.lines],
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PlanChangeDetails:
-        first, second = (
-            LineDraft(
-                **{
-                    **line,
-                    "period_start": _from_iso(line["period_start"]),
-                    "period_end": _from_iso(line["period_end"]),
-                }
-            )
-            for line in data["lines"]
-        )
+        first, second = (LineDraft.from_json(line) for line in data["lines"])
         quote = PlanChangeQuote(
             (first, second),
             data["currency"],
@@ -60,11 +43,3 @@ class PlanChangeDetails:
             data["credit_added_minor"],
         )
         return cls(data["product_id"], data["direction"], quote, data.get("idempotency_key"))
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _from_iso(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None

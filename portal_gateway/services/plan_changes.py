@@ -17,7 +17,6 @@ from portal_gateway.auth.principal import Principal
 from portal_gateway.core import clock
 from portal_gateway.core.errors import NotFoundError, PaymentFailedError
 from portal_gateway.core.ids import require_id
-from portal_gateway.core.money import Money
 from portal_gateway.db import Database
 from portal_gateway.models import (
     Business,
@@ -35,6 +34,7 @@ from portal_gateway.services import charges, idempotency
 from portal_gateway.services.charges import PendingCharge
 from portal_gateway.services.credits import adjust_credit
 from portal_gateway.services.invoices import issue_invoice
+from portal_gateway.services.notices import amount
 from portal_gateway.services.plan_change_details import PlanChangeDetails
 from portal_gateway.services.plan_change_rules import check_plan_change
 from portal_gateway.services.proration import PlanChangeQuote, quote_plan_change
@@ -244,22 +244,13 @@ async def settle(
         return await _complete(session, subscription, change, payment=payment, now=clock.now())
     failure = charges.record_decline(payment, result)
     await adjust_credit(session, subscription, change.quote.credit_used_minor)  # release
-    await _remember(
-        session, subscription, change,
-        {"error": failure.code, "payment_id": payment.id, "decline_code": failure.decline_code,
-         "message": failure.message},
-    )  # fmt: skip
+    await _remember(session, subscription, change, charges.failure_record(payment.id, failure))
     return failure
 
 
 def _replay(stored: dict[str, Any]) -> PlanChanged:
     """The first call's result for a retried idempotency key."""
-    if stored.get("error") == PaymentFailedError.code:
-        raise PaymentFailedError(
-            str(stored.get("message") or "The card was declined."),
-            stored.get("decline_code"),
-            stored.get("payment_id"),
-        )
+    charges.replay_failure(stored)
     return PlanChanged(
         subscription_id=str(stored["subscription_id"]),
         direction=PlanChangeDirection(stored["direction"]),
@@ -311,10 +302,10 @@ async def _complete(
                 "business_name": business.name,
                 "old_plan": old.name,
                 "new_plan": target.name,
-                "charged": _amount(quote.amount_due_minor, quote.currency),
-                "credit_used": _amount(quote.credit_used_minor, quote.currency),
-                "credit_added": _amount(quote.credit_added_minor, quote.currency),
-                "recurring": _amount(target.price_minor * subscription.quantity, quote.currency),
+                "charged": amount(quote.amount_due_minor, quote.currency),
+                "credit_used": amount(quote.credit_used_minor, quote.currency),
+                "credit_added": amount(quote.credit_added_minor, quote.currency),
+                "recurring": amount(target.price_minor * subscription.quantity, quote.currency),
                 "next_billing_at": subscription.current_period_end.isoformat(),
                 "invoice_number": invoice.number if invoice else None,
             },
@@ -356,10 +347,4 @@ def _outcome_of(payment: Payment, change: PlanChangeDetails) -> PlanChanged | Pa
             payment.invoice_id,
             payment.id,
         )
-    return PaymentFailedError(
-        payment.failure_message or "The card was declined.", payment.failure_code, payment.id
-    )
-
-
-def _amount(minor: int, currency: str) -> dict[str, str]:
-    return {"amount": str(Money(minor, currency).to_decimal()), "currency": currency}
+    return charges.failure_of(payment)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal_gateway.auth.principal import SystemPrincipal
-from portal_gateway.core.errors import DomainError, PaymentFailedError
+from portal_gateway.core.errors import DomainError
 from portal_gateway.db import Database
+from portal_gateway.models import Payment
 from portal_gateway.payments.processor import ChargeResult, PaymentProcessor
-from portal_gateway.services import charges, plan_changes
+from portal_gateway.services import card_updates, charges, plan_changes
 from portal_gateway.services.unit_of_work import Actor, in_unit_of_work
 
 log = logging.getLogger(__name__)
@@ -19,6 +22,12 @@ log = logging.getLogger(__name__)
 # A charge younger than this may still be in flight in another process.
 RECONCILE_GRACE = timedelta(minutes=2)
 RECONCILER = Actor(SystemPrincipal("billing.reconcile"))
+
+# Who finishes the work a charge pays for, by the payment's purpose.
+SETTLERS: dict[str, charges.Settle[Any]] = {
+    plan_changes.PURPOSE: plan_changes.settle,
+    card_updates.PURPOSE: card_updates.settle,
+}
 
 
 async def reconcile_pending_payments(
@@ -37,8 +46,10 @@ async def reconcile_pending_payments(
 
         async def work(
             session: AsyncSession, payment_id: str = payment_id, answer: ChargeResult = answer
-        ) -> plan_changes.PlanChanged | PaymentFailedError:
-            return await plan_changes.settle(session, payment_id, answer)
+        ) -> object:
+            purpose = await session.scalar(select(Payment.purpose).where(Payment.id == payment_id))
+            settle = SETTLERS[str(purpose)]
+            return await settle(session, payment_id, answer)
 
         try:
             outcome = await in_unit_of_work(

@@ -17,9 +17,9 @@ from portal_gateway.core import clock
 from portal_gateway.core.errors import InvalidInputError, InvalidStateError
 from portal_gateway.core.ids import require_id
 from portal_gateway.db import Database
-from portal_gateway.models import Business, CustomerAccount, Product, Subscription
+from portal_gateway.models import Subscription
 from portal_gateway.models.enums import SubscriptionStatus
-from portal_gateway.notifications.outbox import Email, queue_email
+from portal_gateway.services.notices import notify_subscription
 from portal_gateway.services.subscription_locks import (
     ensure_no_charge_in_flight,
     locked_subscription,
@@ -92,7 +92,9 @@ async def _cancel(
         subscription.dues_minor = 0  # ON_HOLD dues are written off; nothing is refunded
         ends_at = now
     await session.flush()
-    await _notify(session, subscription, "subscription_cancelled", ends_at=ends_at.isoformat())
+    await notify_subscription(
+        session, subscription, "subscription_cancelled", ends_at=ends_at.isoformat()
+    )
     return subscription
 
 
@@ -113,32 +115,10 @@ async def _resume(
     subscription.cancel_at_period_end = False
     subscription.cancellation_reason = None
     await session.flush()
-    await _notify(
+    await notify_subscription(
         session,
         subscription,
         "subscription_resumed",
         next_billing_at=subscription.current_period_end.isoformat(),
     )
     return subscription
-
-
-async def _notify(
-    session: AsyncSession, subscription: Subscription, template: str, **context: str
-) -> None:
-    account = await session.get_one(CustomerAccount, subscription.account_id)
-    business = await session.get_one(Business, subscription.business_id)
-    product = await session.get_one(Product, subscription.product_id)
-    await queue_email(
-        session,
-        Email(
-            recipient=account.email,
-            template=template,
-            locale=account.locale,
-            context={
-                "name": account.name,
-                "business_name": business.name,
-                "plan": product.name,
-                **context,
-            },
-        ),
-    )
