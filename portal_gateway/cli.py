@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from portal_gateway.auth.api_keys import authenticate_api_key
 from portal_gateway.auth.principal import MerchantPrincipal
 from portal_gateway.config import Settings
+from portal_gateway.core import clock
 from portal_gateway.core.emails import match_key
 from portal_gateway.core.errors import InvalidInputError
 from portal_gateway.core.ids import decode_global_id, encode_global_id
@@ -29,6 +30,7 @@ from portal_gateway.resources import open_resources
 from portal_gateway.services import audit, demo, links
 from portal_gateway.services.businesses import create_business
 from portal_gateway.services.reconciliation import RECONCILE_GRACE, reconcile_pending_payments
+from portal_gateway.services.renewals import RenewalRun, renew_due
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,6 +70,15 @@ def _parser() -> argparse.ArgumentParser:
         help="leave younger charges alone: they may still be in flight",
     )  # fmt: skip
 
+    renew = billing.add_parser(
+        "renew", help="charge every subscription whose period ended for its next period"
+    )
+    renew.add_argument(
+        "--now",
+        type=_timestamp,
+        help="renew as if it were this moment (ISO 8601 with a zone, e.g. "
+        "2027-01-01T00:00:00Z); test mode only",
+    )
     invite = commands.add_parser(
         "invite", help="print a business's static link and a new one-time link for a customer"
     )
@@ -132,6 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_seed(settings, as_json=args.json, announce=args.announce))
     elif args.command == "outbox":
         print(f"delivered {asyncio.run(_drain(settings))} messages")
+    elif args.command == "billing" and args.billing == "renew":
+        if args.now is not None and settings.is_live:
+            print("portal-gateway: --now moves the clock: test mode only", file=sys.stderr)
+            return 2
+        print(f"renewals: {asyncio.run(_renew(settings, args.now)).summary()}")
     elif args.command == "billing":
         settled = asyncio.run(_reconcile(settings, timedelta(seconds=args.older_than_seconds)))
         print(f"settled {settled} pending payments")
@@ -167,6 +183,23 @@ async def _reconcile(settings: Settings, older_than: timedelta) -> int:
         return await reconcile_pending_payments(
             resources.db, resources.processor, older_than=older_than
         )
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 timestamp: {text!r}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("give the timestamp's zone, e.g. 2027-01-01T00:00:00Z")
+    return moment.astimezone(UTC)
+
+
+async def _renew(settings: Settings, now: datetime | None) -> RenewalRun:
+    if now is not None:
+        clock.advance(now - clock.now())  # this process only, for this run
+    async with open_resources(settings) as resources:
+        return await renew_due(resources.db, resources.processor)
 
 
 async def _drain(settings: Settings) -> int:

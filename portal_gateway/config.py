@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # Every processor call gives up after this; well under reconcile's 2-minute grace.
     processor_timeout_seconds: float = Field(default=20.0, gt=0, le=60)
 
+    # How often each process looks for subscriptions to renew.
+    renew_every_seconds: float = Field(default=300.0, gt=0)
+
     # Rate limits ("N/second|minute|hour|day"); counters in Redis when redis_url is set,
     # so that every process shares one budget.
     redis_url: str | None = None

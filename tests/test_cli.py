@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -151,8 +152,10 @@ def test_outbox_drain_delivers_to_the_configured_backend(
         capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     assert "delivered" in out.stdout
-    (eml,) = mail.glob("*.eml")
-    assert b"/portal/link?token=" in eml.read_bytes()
+    # The sign-in link, and the seed's own mail: the on-hold notice of its declined renewal.
+    bodies = [eml.read_bytes() for eml in mail.glob("*.eml")]
+    assert len(bodies) == 2
+    assert all(b"/portal/link?token=" in body for body in bodies)
 
 
 def test_links_follow_where_serve_listens_unless_a_public_url_is_set() -> None:
@@ -254,3 +257,66 @@ def test_keys_and_origins_that_only_look_safe_are_refused() -> None:
             Settings(**live, **unsafe)
     with pytest.raises(ValidationError, match="null"):
         Settings(cors_origins="null")  # what sandboxed frames and local files send
+
+
+def test_the_demo_on_hold_subscription_is_what_a_declined_renewal_leaves(
+    seeded: tuple[Path, dict[str, object]],
+) -> None:
+    import sqlite3
+
+    db, _ = seeded
+    connection = sqlite3.connect(db)
+    ((subscription, dues, currency),) = connection.execute(
+        "SELECT id, dues_minor, currency FROM subscriptions WHERE status = 'ON_HOLD'"
+    ).fetchall()
+    assert (dues, currency) == (1428, "EUR")  # Plus, 12.00 EUR and 19 % tax
+    # A FAILED payment for the dues, and no invoice that would make them look owed twice.
+    failed = connection.execute(
+        "SELECT amount_minor, invoice_id, failure_code FROM payments "
+        "WHERE subscription_id = ? AND status = 'FAILED'",
+        (subscription,),
+    ).fetchall()
+    assert failed == [(1428, None, "insufficient_funds")]
+    assert connection.execute("SELECT count(*) FROM invoices WHERE status = 'OPEN'").fetchone() == (
+        0,
+    )
+    (last4,) = connection.execute(
+        "SELECT m.last4 FROM payment_methods m JOIN subscriptions s "
+        "ON s.payment_method_id = m.id WHERE s.id = ?",
+        (subscription,),
+    ).fetchone()
+    assert last4 == "9995"  # the card that declines, for trying the update
+
+
+def test_billing_renew_moves_the_clock_in_test_mode_only(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "renew.db"
+    _cli("db", "upgrade", db=db)
+    _cli("demo", "seed", db=db)
+    now = _cli("billing", "renew", db=db)
+    assert now.stdout.strip() == "renewals: nothing due"
+    # Two months on: every ACTIVE subscription's period ended at least once.
+    moment = (datetime.now(UTC) + timedelta(days=62)).isoformat()
+    later = _cli("billing", "renew", "--now", moment, db=db)
+    assert "renewed" in later.stdout and "1 cancelled" in later.stdout, later.stdout
+    connection = sqlite3.connect(db)
+    statuses = dict(
+        connection.execute("SELECT status, count(*) FROM subscriptions GROUP BY status").fetchall()
+    )
+    assert statuses.get("ON_HOLD") == 1  # on hold is not renewed: it waits for a card
+    again = _cli("billing", "renew", "--now", moment, db=db)
+    assert again.stdout.strip() == "renewals: nothing due"  # each period charged once
+    live = {
+        "PORTAL_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "PATH": "/usr/bin:/bin",
+        "PORTAL_MODE": "live", "PORTAL_SECRET_KEY": "s" * 40,
+        "PORTAL_JWT_KEYS": '{"k1": "' + "k" * 40 + '"}', "PORTAL_PUBLIC_URL": "https://p.example",
+        "PORTAL_PAYMENT_PROCESSOR": "test", "PORTAL_EMAIL_BACKEND": "file",
+        "PORTAL_EMAIL_DIR": str(tmp_path / "mail"),
+    }  # fmt: skip
+    refused = subprocess.run(
+        [sys.executable, "-m", "portal_gateway.cli", "billing", "renew", "--now", moment],
+        env=live, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2, refused.stderr
+    assert "test mode only" in refused.stderr

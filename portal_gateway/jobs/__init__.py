@@ -1,6 +1,6 @@
 """Background work that `serve` runs in every process (and the CLI runs once): delivering
-the outbox and settling charges a crash left PENDING. Each is safe to run in many processes
-at once; each calls services, never the GraphQL layer."""
+the outbox, renewing what is due, and settling charges a crash left PENDING. Each is safe to
+run in many processes at once; each calls services, never the GraphQL layer."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager, suppress
 
 from portal_gateway.jobs.outbox import deliver_forever, dispatcher_for
 from portal_gateway.jobs.reconcile import reconcile_forever
+from portal_gateway.jobs.renewals import renew_forever
 from portal_gateway.resources import Resources
 from portal_gateway.services.reconciliation import RECONCILE_GRACE, reconcile_pending_payments
 
@@ -33,6 +34,9 @@ async def running(resources: Resources) -> AsyncIterator[None]:
             deliver_forever(dispatcher_for(resources), resources.settings.outbox_poll_seconds)
         ),
         asyncio.create_task(reconcile_forever(resources.db, resources.processor)),
+        asyncio.create_task(
+            renew_forever(resources.db, resources.processor, resources.settings.renew_every_seconds)
+        ),
     ]
     try:
         yield

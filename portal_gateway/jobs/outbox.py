@@ -8,14 +8,14 @@ import logging
 from portal_gateway.notifications.dispatcher import Action, Composer, Dispatcher
 from portal_gateway.payments.processor import PaymentProcessor
 from portal_gateway.resources import Resources
-from portal_gateway.services import cards, sign_in
+from portal_gateway.services import cards, renewals, sign_in
 
 log = logging.getLogger(__name__)
 
 
 def composers(base_url: str) -> dict[str, Composer]:
     """What each job of this service's outbox becomes when it is sent."""
-    return {**sign_in.composers(base_url)}
+    return {**sign_in.composers(base_url), **renewals.composers(base_url)}
 
 
 def actions(processor: PaymentProcessor) -> dict[str, Action]:

@@ -40,11 +40,15 @@ from portal_gateway.models.enums import (
     PurchaseStatus,
     SubscriptionStatus,
 )
+from portal_gateway.payments.test_processor import TEST_CARDS
+from portal_gateway.services import renewals
 from portal_gateway.services.businesses import create_business, issue_api_key
 from portal_gateway.services.invoices import LineDraft, issue_invoice, line_tax
 
 DEMO_EMAIL = "dana.demo@example.com"
 MONTH = timedelta(days=30)
+# The card of the demo's ON_HOLD subscription, and its decline.
+DECLINING_TOKEN = "tok_insufficient_funds"  # noqa: S105 -- a test card, no secret
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,6 @@ class _World:
         period: tuple[datetime, datetime] | None,
         method: PaymentMethod,
         *,
-        paid: bool = True,
         quantity: int = 1,
     ) -> Invoice:
         amount = product.price_minor * quantity
@@ -182,7 +185,7 @@ class _World:
             currency=product.currency,
             issued_at=issued_at,
             subscription_id=subscription.id if subscription else None,
-            status=InvoiceStatus.PAID if paid else InvoiceStatus.OPEN,
+            status=InvoiceStatus.PAID,
         )
         payment = Payment(
             business_id=self.business.id,
@@ -192,11 +195,9 @@ class _World:
             payment_method_id=method.id,
             amount_minor=invoice.total_minor,
             currency=product.currency,
-            status=PaymentStatus.SUCCEEDED if paid else PaymentStatus.FAILED,
+            status=PaymentStatus.SUCCEEDED,
             purpose="renewal" if subscription else "purchase",
             processor_ref=f"ch_demo_{invoice.sequence}",
-            failure_code=None if paid else "insufficient_funds",
-            failure_message=None if paid else "The card has insufficient funds.",
             created_at=issued_at,
         )
         self.session.add(payment)
@@ -275,11 +276,17 @@ async def _populate(
         session.add(account)
         await session.flush()
         brand, last4 = CARDS[person_index % len(CARDS)]
+        reference = f"pm_demo_{spec.slug}_{person_index}"
+        if any(state.endswith(":ON_HOLD") for state in states):
+            # The card whose renewal was declined declines again: the test processor charges
+            # a reference named after a token like that token.
+            brand, last4 = CardBrand.VISA, TEST_CARDS[DECLINING_TOKEN].last4
+            reference = f"pm_{DECLINING_TOKEN}_demo_{spec.slug}_{person_index}"
         method = PaymentMethod(
             id=world.id("card", email),
             business_id=business.id,
             account_id=account.id,
-            processor_ref=f"pm_demo_{spec.slug}_{person_index}",
+            processor_ref=reference,
             brand=brand,
             last4=last4,
             exp_month=12,
@@ -319,7 +326,8 @@ async def _subscription(
         cancelled_at = started + months * MONTH + timedelta(days=5)
         period_start = started + (months - 1) * MONTH
     elif state == "ON_HOLD":
-        status = SubscriptionStatus.ON_HOLD
+        # Its last period ended three days ago and the renewal was declined.
+        period_start = now - timedelta(days=3) - MONTH
     subscription = Subscription(
         id=world.id("subscription", account.id, index),
         business_id=world.business.id,
@@ -342,17 +350,15 @@ async def _subscription(
     world.session.add(subscription)
     await world.session.flush()
     first_invoice = None
-    for month in range(months + (0 if state == "CANCELLED" else 1)):
+    paid_months = months + (0 if state in ("CANCELLED", "ON_HOLD") else 1)
+    for month in range(paid_months):
         start = started + month * MONTH
-        last = month == months
-        paid = not (last and state == "ON_HOLD")
         invoice = await world.invoice(
-            account, plan, subscription, start, (start, start + MONTH), method, paid=paid
+            account, plan, subscription, start, (start, start + MONTH), method
         )
-        if not paid:
-            subscription.dues_minor = invoice.total_minor
-            subscription.last_decline_code = "insufficient_funds"
         first_invoice = first_invoice or invoice
+    if state == "ON_HOLD":
+        await _declined_renewal(world, subscription, method)
     assert first_invoice is not None
     world.session.add(
         Purchase(
@@ -371,6 +377,35 @@ async def _subscription(
         )
     )
     await world.session.flush()
+
+
+async def _declined_renewal(
+    world: _World, subscription: Subscription, method: PaymentMethod
+) -> None:
+    """What a declined renewal leaves, made by the renewal's own code: the period's claim, a
+    FAILED payment and no invoice, the subscription ON_HOLD with the period's amount as its
+    dues, and the email whose link opens the card update."""
+    claim = await renewals.claim_next_period(world.session, subscription)
+    line = await renewals.period_line(world.session, subscription, claim)
+    payment = Payment(
+        id=world.id("declined-renewal", subscription.id),
+        business_id=subscription.business_id,
+        account_id=subscription.account_id,
+        subscription_id=subscription.id,
+        payment_method_id=method.id,
+        amount_minor=line.amount_minor + line.tax_minor,
+        currency=subscription.currency,
+        status=PaymentStatus.FAILED,
+        purpose=renewals.PURPOSE,
+        failure_code=TEST_CARDS[DECLINING_TOKEN].decline_code,
+        failure_message="The card has insufficient funds.",
+        created_at=claim.period_start,
+    )
+    world.session.add(payment)
+    await world.session.flush()
+    await renewals.put_on_hold(
+        world.session, subscription, claim, [line], payment.failure_code, payment=payment
+    )
 
 
 async def _one_time_purchase(

@@ -14,7 +14,7 @@ from portal_gateway.core.errors import DomainError
 from portal_gateway.db import Database
 from portal_gateway.models import Payment
 from portal_gateway.payments.processor import ChargeResult, PaymentProcessor
-from portal_gateway.services import card_updates, charges, plan_changes
+from portal_gateway.services import card_updates, charges, plan_changes, renewals
 from portal_gateway.services.unit_of_work import Actor, in_unit_of_work
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ RECONCILER = Actor(SystemPrincipal("billing.reconcile"))
 SETTLERS: dict[str, charges.Settle[Any]] = {
     plan_changes.PURPOSE: plan_changes.settle,
     card_updates.PURPOSE: card_updates.settle,
+    renewals.PURPOSE: renewals.settle,
 }
 
 
