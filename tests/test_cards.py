@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from portal_gateway.auth.principal import PortalPrincipal
+from portal_gateway.auth.rate_limits import RateLimits
 from portal_gateway.config import Settings
 from portal_gateway.core import clock
+from portal_gateway.core.errors import ConflictError
 from portal_gateway.db import Database
 from portal_gateway.models import (
     AuditEvent,
@@ -22,15 +25,23 @@ from portal_gateway.models import (
     PaymentMethod,
     Subscription,
 )
-from portal_gateway.models.enums import OutboxStatus, PaymentStatus, SubscriptionStatus
+from portal_gateway.models.enums import (
+    OutboxStatus,
+    PaymentStatus,
+    PortalScope,
+    SubscriptionStatus,
+)
 from portal_gateway.notifications.backends import FileBackend
 from portal_gateway.notifications.dispatcher import Dispatcher
+from portal_gateway.payments.processor import TimedProcessor
 from portal_gateway.payments.test_processor import TestProcessor
-from portal_gateway.services import cards
+from portal_gateway.services import card_updates, cards
+from portal_gateway.services.reconciliation import reconcile_pending_payments
+from portal_gateway.services.unit_of_work import Actor
 from tests.api import Api, app_client
 from tests.factories import World, gid, unique_email
 from tests.mail import Mailbox
-from tests.test_subscriptions import Subscriber, _rows, _subscriber
+from tests.test_subscriptions import Subscriber, _LateProcessor, _rows, _subscriber
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -433,3 +444,33 @@ async def test_a_retried_key_after_a_decline_returns_the_decline(
     assert again["payment"]["id"] == first["payment"]["id"]
     payments = await _of_subscription(db, Payment, who)
     assert len(payments) == 1
+
+
+async def test_a_timed_out_dues_charge_is_pending_then_settled_by_reconcile(
+    world: World, api: Api, db: Database
+) -> None:
+    who = await _subscriber(world, api, status=SubscriptionStatus.ON_HOLD, dues=1000)
+    card = await world.card(who.account, "tok_visa")
+    late = _LateProcessor(db, delay=0.2)
+    principal = PortalPrincipal("s", PortalScope.BUSINESS, who.account.email_normalized,
+                                who.business.id, who.account.id)  # fmt: skip
+    with pytest.raises(ConflictError) as pending:
+        await card_updates.update_payment_method(
+            db, TimedProcessor(late, 0.05), RateLimits(Settings(database_url=db.url)),
+            Actor(principal), subscription_id=who.subscription.id, payment_method_id=card.id,
+            token=None, idempotency_key=None,
+        )  # fmt: skip
+    assert pending.value.code == "PAYMENT_PENDING"  # not a decline: the charge may land
+    (subscription,) = await _of_subscription(db, Subscription, who)
+    assert subscription.status is SubscriptionStatus.ON_HOLD
+    assert late.late is not None
+    await late.late  # it lands
+    await reconcile_pending_payments(db, late, older_than=timedelta(0))
+    (subscription,) = await _of_subscription(db, Subscription, who)
+    assert (subscription.status, subscription.dues_minor) == (SubscriptionStatus.ACTIVE, 0)
+    assert subscription.payment_method_id == card.id
+    (payment,) = await _of_subscription(db, Payment, who)
+    (invoice,) = await _of_subscription(db, Invoice, who)
+    assert (payment.status, payment.invoice_id, invoice.total_minor) == (
+        PaymentStatus.SUCCEEDED, invoice.id, 1000,
+    )  # fmt: skip
