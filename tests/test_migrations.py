@@ -122,3 +122,48 @@ async def test_emails_become_canonical_and_look_alikes_stop_matching_without_a_m
     finally:
         await downgraded.dispose()
     assert back["a7"] == "kate@example.com" and back["a2"] == kelvin
+
+
+async def test_open_invoices_of_on_hold_dues_become_void_and_stay(empty_url: str) -> None:
+    """Seeds before 0005 issued an OPEN invoice for an ON_HOLD subscription's dues; paying the
+    dues now issues the one invoice, so the old one is voided, never deleted (no gap)."""
+    await upgrade_async(empty_url, "0004")
+    database = Database(empty_url)
+    now = clock.now()
+    try:
+        async with database.transaction() as session:
+            await session.execute(text(
+                "INSERT INTO businesses (id, name, invoice_prefix, invoice_sequence, tax_rate_bps,"
+                " allow_subscription_updates, default_locale, created_at)"
+                " VALUES ('b', 'B', 'INV', 2, 0, true, 'en', :now)"), {"now": now})  # fmt: skip
+            await session.execute(text(
+                "INSERT INTO customer_accounts (id, business_id, email, email_normalized, name,"
+                " locale, created_at, updated_at) VALUES ('a', 'b', 'a@example.com',"
+                " 'a@example.com', 'A', 'en', :now, :now)"), {"now": now})  # fmt: skip
+            await session.execute(text(
+                "INSERT INTO products (id, business_id, name, type, price_minor, currency,"
+                " taxable, position, created_at) VALUES ('p', 'b', 'Plan', 'SUBSCRIPTION', 1000,"
+                " 'USD', false, 0, :now)"), {"now": now})  # fmt: skip
+            for subscription, status in (("held", "ON_HOLD"), ("active", "ACTIVE")):
+                await session.execute(text(
+                    "INSERT INTO subscriptions (id, business_id, account_id, product_id, status,"
+                    " quantity, unit_price_minor, currency, billing_interval,"
+                    " current_period_start, current_period_end, cancel_at_period_end,"
+                    " dues_minor, created_at, updated_at) VALUES (:id, 'b', 'a', 'p', :status,"
+                    " 1, 1000, 'USD', 'MONTH', :now, :now, false, 0, :now, :now)"),
+                    {"id": subscription, "status": status, "now": now})  # fmt: skip
+                await session.execute(text(
+                    "INSERT INTO invoices (id, business_id, account_id, subscription_id, number,"
+                    " sequence, status, issued_at, currency, subtotal_minor, tax_minor,"
+                    " total_minor, credit_applied_minor, billing_name, billing_email, created_at)"
+                    " VALUES (:id, 'b', 'a', :id, :number, :sequence, 'OPEN', :now, 'USD', 1000,"
+                    " 0, 1000, 0, 'A', 'a@example.com', :now)"),
+                    {"id": subscription, "number": f"INV-{subscription}",
+                     "sequence": 1 if subscription == "held" else 2, "now": now})  # fmt: skip
+        await upgrade_async(empty_url)
+        async with database.read_sessions() as session:
+            rows = (await session.execute(text("SELECT id, status FROM invoices"))).all()
+            invoices = {str(row[0]): str(row[1]) for row in rows}
+    finally:
+        await database.dispose()
+    assert invoices == {"held": "VOID", "active": "OPEN"}
