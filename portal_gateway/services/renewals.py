@@ -189,12 +189,17 @@ async def _renew_once(db: Database, processor: PaymentProcessor, subscription_id
 async def begin_renewal(session: AsyncSession, subscription_id: str) -> Renewal | PendingCharge:
     """Step 1: end it, renew it from credit, put it on hold (no card), or commit a PENDING
     Payment for the next period under the period's claim."""
+    # Another process renewing it (or a customer changing it) holds the lock: this run moves
+    # on, so that runs in several processes share the work instead of queueing on each row.
     subscription = await session.scalar(
-        select(Subscription).where(Subscription.id == subscription_id).with_for_update()
+        select(Subscription)
+        .where(Subscription.id == subscription_id)
+        .with_for_update(skip_locked=True)
     )
+    if subscription is None:
+        return Renewal(subscription_id, Outcome.IN_FLIGHT)
     if (
-        subscription is None
-        or subscription.status is not SubscriptionStatus.ACTIVE
+        subscription.status is not SubscriptionStatus.ACTIVE
         or subscription.current_period_end > clock.now()
     ):
         return Renewal(subscription_id, Outcome.NOT_DUE)
