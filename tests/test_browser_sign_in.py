@@ -21,6 +21,8 @@ from starlette.routing import Route
 
 from portal_gateway.core import clock
 from portal_gateway.db import Database
+from portal_gateway.payments.test_processor import TestProcessor
+from portal_gateway.services.renewals import renew_due
 from tests.api import token_of
 from tests.browser import (
     VIEWPORTS,
@@ -34,6 +36,8 @@ from tests.browser import (
 from tests.factories import World, gid, unique_email
 
 VIEWER = "{ viewer { email scope business { name } } }"
+UPDATE_CARD = """mutation { updatePaymentMethod(input: {subscriptionId: "$id", token: "tok_visa"}) {
+  ... on UpdatePaymentMethodSuccess { reactivated subscription { status } } } }"""
 
 
 @pytest.fixture
@@ -271,3 +275,30 @@ async def test_the_sign_in_form_works_from_the_keyboard_alone(
         await page.keyboard.press("Enter")
     body = await graphql_in_page(page, portal.url, VIEWER)
     assert body["data"]["viewer"]["scope"] == "UNIFIED"
+
+
+async def test_the_on_hold_email_leads_to_the_card_update_that_pays_the_dues(
+    world: World, portal: Portal, page: Page, db: Database
+) -> None:
+    """A declined renewal mails a link; the customer opens it, presses Continue, lands on
+    that subscription's card update, and a new card pays what is owed."""
+    business = await world.business("Hold Browser")
+    account = await world.account(business, unique_email("hold"))
+    plan = await world.product(business, 1000)
+    card = await world.card(account, "tok_declined")
+    subscription = await world.subscription(account, plan, payment_method=card)
+    subscription_id = gid("Subscription", subscription.id)
+    clock.advance(subscription.current_period_end - clock.now() + timedelta(minutes=1))
+    await renew_due(db, TestProcessor(db, live=False))
+    assert await _continue(page, await portal.mailbox.link_for(account.email)) == 200
+    html = await page.content()
+    assert "This link was made to update the card of the subscription below." in html
+    assert subscription_id in html
+    body = await graphql_in_page(
+        page,
+        portal.url,
+        UPDATE_CARD.replace("$id", subscription_id),
+    )
+    assert body["data"]["updatePaymentMethod"] == {
+        "reactivated": True, "subscription": {"status": "ACTIVE"},
+    }  # fmt: skip

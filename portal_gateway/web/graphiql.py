@@ -45,7 +45,11 @@ _VIEWER = """{
 
 # What a link made for a task asks of its subscription, and the mutation that does it.
 _FLOW_TASKS = {
-    PortalFlowType.PAYMENT_METHOD_UPDATE: ("update the card of", ""),
+    PortalFlowType.PAYMENT_METHOD_UPDATE: (
+        "update the card of",
+        '#   mutation {{ updatePaymentMethod(input: {{subscriptionId: "{id}", token: "tok_visa"}})'
+        " {{ __typename }} }}\n#   (an ON_HOLD subscription's dues are charged to the new card)\n",
+    ),
     PortalFlowType.SUBSCRIPTION_CANCEL: (
         "cancel",
         '#   mutation {{ cancelSubscription(input: {{subscriptionId: "{id}"}})'
@@ -67,6 +71,7 @@ _FLOW = """# This link was made to {task} the subscription below.
       product {{ name }}
       recurringPrice {{ amount currency }}
       currentPeriodEnd
+      outstandingAmount {{ amount currency }}
       paymentMethod {{ brand last4 }}
       planChangeOptions {{ direction product {{ id name price {{ amount currency }} }} }}
     }}
