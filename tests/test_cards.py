@@ -147,7 +147,11 @@ async def test_a_card_number_is_refused_and_never_stored_or_logged(
 ) -> None:
     who = await _subscriber(world, api)
     caplog.set_level(logging.DEBUG)
-    for number in ("4242424242424242", "4242 4242 4242 4242", "tok_4000-0566-5566-5556"):
+    for number in (
+        "4242424242424242", "4242 4242 4242 4242", "tok_4000-0566-5566-5556",
+        "4242.4242.4242.4242", "4242\u00a04242\u00a04242\u00a04242", "4242 - 4242 - 4242 - 4242",
+        "\uff14\uff12\uff14\uff12" * 4,  # full-width digits
+    ):  # fmt: skip
         added = await _add(api, who, number)
         assert (added["__typename"], added["code"], added["field"]) == (
             "InvalidInputError", "CARD_NUMBER_NOT_ACCEPTED", "token",
@@ -157,7 +161,7 @@ async def test_a_card_number_is_refused_and_never_stored_or_logged(
         assert (updated["__typename"], updated["field"]) == ("InvalidInputError", "token")
     assert await _saved_last4s(api, who) == ["4242"]
     assert "4242424242424242" not in caplog.text and "4242 4242" not in caplog.text
-    assert "5566" not in caplog.text
+    assert "5566" not in caplog.text and "4242.4242" not in caplog.text
     events = await _rows(db, select(AuditEvent).where(AuditEvent.business_id == who.business.id))
     assert all("4242 4242" not in repr(vars(event)) for event in events)
 
@@ -273,6 +277,38 @@ async def test_a_card_a_subscription_pays_with_cannot_be_removed(
     stranger = await _subscriber(world, api)
     theirs = await api.gql(REMOVE, {"id": card}, token=stranger.token)
     assert theirs["data"]["removePaymentMethod"]["code"] == "NOT_FOUND"
+
+
+async def test_a_card_being_charged_for_dues_cannot_be_removed(
+    world: World, api: Api, db: Database
+) -> None:
+    """Between the dues charge and its outcome the subscription does not yet pay with the new
+    card; removing the card then would detach it while it is being charged."""
+    who = await _subscriber(world, api, status=SubscriptionStatus.ON_HOLD, dues=1000)
+    card = await world.card(who.account, "tok_mastercard")
+    await world.add(
+        Payment(
+            business_id=who.business.id, account_id=who.account.id,
+            subscription_id=who.subscription.id, payment_method_id=card.id, amount_minor=1000,
+            currency="USD", status=PaymentStatus.PENDING, purpose=card_updates.PURPOSE,
+            details=card_updates.DuesCharge(card.id, [], 0, None).to_json(),
+        )
+    )  # fmt: skip
+    refused = (await api.gql(REMOVE, {"id": gid("PaymentMethod", card.id)}, token=who.token))[
+        "data"
+    ]["removePaymentMethod"]
+    assert refused["__typename"] == "PaymentMethodInUseError"
+    assert refused["subscriptionIds"] == [who.subscription_id]
+    assert await _saved_last4s(api, who) == ["4242", "4444"]
+
+
+async def test_a_bad_idempotency_key_is_refused_before_a_token_is_attached(
+    world: World, api: Api
+) -> None:
+    who = await _subscriber(world, api, status=SubscriptionStatus.ON_HOLD, dues=1000)
+    refused = await _update(api, who, token="tok_visa", idempotencyKey="k" * 256)
+    assert refused["__typename"] == "ConflictError"
+    assert await _saved_last4s(api, who) == ["4242"]
 
 
 class _FlakyDetach(TestProcessor):

@@ -18,6 +18,7 @@ from portal_gateway.core import clock
 from portal_gateway.db import Database
 from portal_gateway.migrations.runner import upgrade_async
 from portal_gateway.migrations.tables import metadata
+from portal_gateway.models import Subscription
 from tests.conftest import DEFAULT_PG, _drop_pg_database, _postgres_or_skip
 
 
@@ -150,20 +151,33 @@ async def test_open_invoices_of_on_hold_dues_become_void_and_stay(empty_url: str
                     " quantity, unit_price_minor, currency, billing_interval,"
                     " current_period_start, current_period_end, cancel_at_period_end,"
                     " dues_minor, created_at, updated_at) VALUES (:id, 'b', 'a', 'p', :status,"
-                    " 1, 1000, 'USD', 'MONTH', :now, :now, false, 0, :now, :now)"),
-                    {"id": subscription, "status": status, "now": now})  # fmt: skip
+                    " 1, 1000, 'USD', 'MONTH', :now, :now, false, :dues, :now, :now)"),
+                    {"id": subscription, "status": status, "now": now,
+                     "dues": 1190 if status == "ON_HOLD" else 0})  # fmt: skip
                 await session.execute(text(
                     "INSERT INTO invoices (id, business_id, account_id, subscription_id, number,"
                     " sequence, status, issued_at, currency, subtotal_minor, tax_minor,"
                     " total_minor, credit_applied_minor, billing_name, billing_email, created_at)"
                     " VALUES (:id, 'b', 'a', :id, :number, :sequence, 'OPEN', :now, 'USD', 1000,"
-                    " 0, 1000, 0, 'A', 'a@example.com', :now)"),
+                    " 190, 1190, 0, 'A', 'a@example.com', :now)"),
                     {"id": subscription, "number": f"INV-{subscription}",
                      "sequence": 1 if subscription == "held" else 2, "now": now})  # fmt: skip
+                await session.execute(text(
+                    "INSERT INTO invoice_lines (id, invoice_id, business_id, position, description,"
+                    " quantity, unit_amount_minor, amount_minor, tax_minor, proration,"
+                    " period_start, period_end) VALUES (:id, :id, 'b', 0, 'Plan', 1, 1000, 1000,"
+                    " 190, false, :now, :now)"), {"id": subscription, "now": now})  # fmt: skip
         await upgrade_async(empty_url)
         async with database.read_sessions() as session:
             rows = (await session.execute(text("SELECT id, status FROM invoices"))).all()
             invoices = {str(row[0]): str(row[1]) for row in rows}
+            held = await session.get_one(Subscription, "held")
+            active = await session.get_one(Subscription, "active")
     finally:
         await database.dispose()
     assert invoices == {"held": "VOID", "active": "OPEN"}
+    # What the voided invoice said is owed, tax included, is what paying the dues invoices.
+    assert [
+        (d["description"], d["amount_minor"], d["tax_minor"]) for d in held.dues_lines or []
+    ] == [("Plan", 1000, 190)]
+    assert active.dues_lines is None

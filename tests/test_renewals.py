@@ -18,6 +18,7 @@ from portal_gateway.models import (
     Invoice,
     InvoiceLine,
     Payment,
+    PaymentMethod,
     RenewalClaim,
     Subscription,
 )
@@ -26,7 +27,7 @@ from portal_gateway.models.enums import (
     RenewalStatus,
     SubscriptionStatus,
 )
-from portal_gateway.payments.processor import TimedProcessor
+from portal_gateway.payments.processor import ChargeResult, TimedProcessor
 from portal_gateway.payments.test_processor import TestProcessor
 from portal_gateway.services import renewals
 from portal_gateway.services.reconciliation import reconcile_pending_payments
@@ -139,6 +140,10 @@ async def test_a_processor_error_is_retried_by_the_next_run_not_put_on_hold(
     assert subscription.current_period_end == PERIOD_END  # not renewed, not on hold
     (claim,) = await _of(db, RenewalClaim, who)
     assert (claim.status, claim.attempts) == (RenewalStatus.CLAIMED, 1)
+    # A run a minute later leaves it alone: a failing processor is not asked every run.
+    clock.freeze(PERIOD_END + timedelta(minutes=6))
+    await renew_due(db, _processor(db))
+    assert len(await _of(db, Payment, who)) == 1
     # The processor recovers (here: the card behind it charges again).
     visa = await world.card(who.account, "tok_visa")
     async with db.transaction() as session:
@@ -337,3 +342,35 @@ async def test_invoice_numbers_stay_gapless_across_renewals_and_reactivations(
     assert [i.sequence for i in invoices] == list(range(1, len(invoices) + 1))
     # first, the two ACTIVE on visa (index 1; index 0 and 2 decline), and the two reactivated
     assert len(invoices) == 1 + 1 + 2
+
+
+class _BrokenFor(TestProcessor):
+    """A processor whose charge of one card raises something no one expected."""
+
+    def __init__(self, db: Database, broken_ref: str) -> None:
+        super().__init__(db, live=False)
+        self.broken_ref = broken_ref
+
+    async def charge(
+        self, payment_method_ref: str, amount_minor: int, currency: str, idempotency_key: str
+    ) -> ChargeResult:
+        if payment_method_ref == self.broken_ref:
+            raise RuntimeError("the processor's client library broke")
+        return await super().charge(payment_method_ref, amount_minor, currency, idempotency_key)
+
+
+async def test_one_subscription_that_breaks_does_not_stop_the_others(
+    world: World, api: Api, db: Database
+) -> None:
+    broken = await _subscriber(world, api)
+    fine = await _subscriber(world, api)
+    (card,) = await _rows(
+        db, select(PaymentMethod).where(PaymentMethod.id == broken.subscription.payment_method_id)
+    )
+    clock.freeze(PERIOD_END + timedelta(minutes=1))
+    run = await renew_due(db, _BrokenFor(db, card.processor_ref))
+    assert run.counts.get(Outcome.RETRY) == 1
+    assert (await _reload(db, fine)).current_period_start == PERIOD_END
+    # The broken one's charge is left PENDING for reconcile, which settles it by the processor.
+    (pending,) = await _of(db, Payment, broken)
+    assert pending.status is PaymentStatus.PENDING

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 
 
 class CardBrand(enum.Enum):
@@ -36,12 +37,13 @@ _DISPLAY_NAMES = {
 }
 
 
-# Twelve or more digits, alone or in groups split by single spaces or dashes: what a card
-# number (a PAN) looks like however it was typed. No processor token looks like that.
-_CARD_NUMBER = re.compile(r"(?:\d[ -]?){11}\d")
+# Twelve or more digits, however they are grouped: with any few characters that are neither
+# letters nor digits between them (spaces of any kind, dots, dashes, underscores). No
+# processor token looks like that. Digits of any script count; NFKC folds full-width ones.
+_CARD_NUMBER = re.compile(r"(?:\d[\W_]{0,3}){11}\d")
 
 
 def looks_like_card_number(text: str) -> bool:
     """Whether `text` holds what may be a card number: such input is refused, and never
     stored, logged or echoed."""
-    return _CARD_NUMBER.search(text) is not None
+    return _CARD_NUMBER.search(unicodedata.normalize("NFKC", text)) is not None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal_gateway.auth.principal import PortalPrincipal, Principal
@@ -29,7 +29,7 @@ from portal_gateway.core.errors import (
 from portal_gateway.core.ids import require_id
 from portal_gateway.db import Database
 from portal_gateway.models import CustomerAccount, Payment, PaymentMethod, Subscription
-from portal_gateway.models.enums import SubscriptionStatus
+from portal_gateway.models.enums import PaymentStatus, SubscriptionStatus
 from portal_gateway.notifications.dispatcher import Action
 from portal_gateway.notifications.outbox import queue_job
 from portal_gateway.payments.processor import (
@@ -202,12 +202,22 @@ async def remove_payment_method(db: Database, actor: Actor, payment_method_id: s
         )
         if card is None:
             raise NotFoundError("No such payment method.")
+        # Subscriptions it pays for, and any it is being charged for right now (dues being
+        # paid with it, before the subscription is switched to it).
+        charging = select(Payment.subscription_id).where(
+            Payment.payment_method_id == card.id, Payment.status == PaymentStatus.PENDING
+        )
         in_use = list(
             await session.scalars(
                 select(Subscription.id)
                 .where(
-                    Subscription.payment_method_id == card.id,
-                    Subscription.status.in_(CHARGEABLE),
+                    or_(
+                        and_(
+                            Subscription.payment_method_id == card.id,
+                            Subscription.status.in_(CHARGEABLE),
+                        ),
+                        Subscription.id.in_(charging),
+                    )
                 )
                 .order_by(Subscription.created_at, Subscription.id)
             )

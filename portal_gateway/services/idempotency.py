@@ -33,8 +33,7 @@ async def begin(
     session: AsyncSession, account_id: str, mutation: str, key: str, request: dict[str, Any]
 ) -> dict[str, Any] | None:
     """The stored result of an earlier call with this key, or None after recording this one."""
-    if not 1 <= len(key) <= 255:
-        raise ConflictError("An idempotency key must be 1 to 255 characters.")
+    _check(key)
     hashed = request_hash(request)
     now = clock.now()
     where = (
@@ -69,6 +68,7 @@ async def peek(
 ) -> dict[str, Any] | None:
     """What `begin` would answer for a key already used, recording nothing: the stored
     result, or ConflictError; None for a key not (or no longer) in use."""
+    _check(key)
     row = await session.scalar(
         select(IdempotencyKey).where(
             IdempotencyKey.account_id == account_id,
@@ -78,6 +78,11 @@ async def peek(
         )
     )
     return _stored(row, request_hash(request)) if row is not None else None
+
+
+def _check(key: str) -> None:
+    if not 1 <= len(key) <= 255:
+        raise ConflictError("An idempotency key must be 1 to 255 characters.")
 
 
 def _stored(row: IdempotencyKey, hashed: str) -> dict[str, Any]:

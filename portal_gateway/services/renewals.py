@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -147,7 +147,15 @@ async def renew_due(db: Database, processor: PaymentProcessor) -> RenewalRun:
         )
     run = RenewalRun()
     for subscription_id in due:
-        for renewal in await renew_subscription(db, processor, subscription_id):
+        try:
+            renewed = await renew_subscription(db, processor, subscription_id)
+        except Exception:  # one subscription's surprise must not stop the others' renewals
+            log.exception(
+                "renewal of subscription %s failed; the next run retries", subscription_id
+            )
+            run.add(Outcome.RETRY)
+            continue
+        for renewal in renewed:
             run.add(renewal.outcome)
     log.info("renewals: %s", run.summary())
     return run
@@ -218,6 +226,8 @@ async def begin_renewal(session: AsyncSession, subscription_id: str) -> Renewal 
     claim = await claim_next_period(session, subscription)
     if claim.status is not RenewalStatus.CLAIMED:  # settled before; its period is not this
         return Renewal(subscription_id, Outcome.NOT_DUE)
+    if claim.attempts and clock.now() < claim.updated_at + retry_after(claim.attempts):
+        return Renewal(subscription_id, Outcome.RETRY)  # the processor failed just now
     claim.attempts += 1
     lines = [await period_line(session, subscription, claim)]
     total = sum(line.amount_minor + line.tax_minor for line in lines)
@@ -247,6 +257,14 @@ async def begin_renewal(session: AsyncSession, subscription_id: str) -> Renewal 
         purpose=PURPOSE,
         details=renewal.to_json(),
     )
+
+
+def retry_after(attempts: int) -> timedelta:
+    """How long a period whose charge met a processor error waits before the next attempt:
+    5 minutes, doubling, at most 12 hours; so an outage costs a few FAILED payments a day,
+    not one per run."""
+    wait: timedelta = timedelta(minutes=5) * 2 ** min(attempts - 1, 10)
+    return min(wait, timedelta(hours=12))
 
 
 async def claim_next_period(session: AsyncSession, subscription: Subscription) -> RenewalClaim:

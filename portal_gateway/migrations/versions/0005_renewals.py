@@ -12,6 +12,8 @@ that invoice numbers keep no gaps.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -52,14 +54,83 @@ def upgrade() -> None:
     )  # fmt: skip
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("dues_lines", sa.JSON(), nullable=True))
-    subscriptions = sa.table("subscriptions", sa.column("id"), sa.column("status"))
+    subscriptions = sa.table(
+        "subscriptions",
+        sa.column("id"),
+        sa.column("status"),
+        sa.column("dues_minor"),
+        sa.column("dues_lines", sa.JSON()),
+    )
     on_hold = sa.select(subscriptions.c.id).where(subscriptions.c.status == "ON_HOLD")
-    invoices = sa.table("invoices", sa.column("status"), sa.column("subscription_id"))
+    invoices = sa.table(
+        "invoices",
+        sa.column("id"),
+        sa.column("status"),
+        sa.column("subscription_id"),
+        sa.column("total_minor"),
+    )
+    _keep_the_lines_owed(subscriptions, invoices, on_hold)
     op.execute(
         invoices.update()
         .where(invoices.c.status == "OPEN", invoices.c.subscription_id.in_(on_hold))
         .values(status="VOID")
     )
+
+
+def _keep_the_lines_owed(
+    subscriptions: sa.TableClause, invoices: sa.TableClause, on_hold: sa.Select[Any]
+) -> None:
+    """The lines of the OPEN invoice become the subscription's dues lines, so that the invoice
+    issued when the dues are paid says what this one said (its tax included)."""
+    lines = sa.table(
+        "invoice_lines",
+        sa.column("invoice_id"),
+        sa.column("position"),
+        sa.column("description"),
+        sa.column("quantity"),
+        sa.column("unit_amount_minor"),
+        sa.column("amount_minor"),
+        sa.column("tax_minor"),
+        sa.column("proration"),
+        sa.column("period_start", UTCDateTime()),
+        sa.column("period_end", UTCDateTime()),
+    )
+    connection = op.get_bind()
+    rows = connection.execute(
+        sa.select(invoices.c.subscription_id, subscriptions.c.dues_minor, lines)
+        .join(invoices, invoices.c.id == lines.c.invoice_id)
+        .join(subscriptions, subscriptions.c.id == invoices.c.subscription_id)
+        .where(invoices.c.status == "OPEN", invoices.c.subscription_id.in_(on_hold))
+        .order_by(invoices.c.subscription_id, lines.c.invoice_id, lines.c.position)
+    ).mappings()
+    owed: dict[str, list[dict[str, Any]]] = {}
+    dues: dict[str, int] = {}
+    for row in rows:
+        dues[row["subscription_id"]] = row["dues_minor"]
+        owed.setdefault(row["subscription_id"], []).append(
+            {
+                "description": row["description"],
+                "quantity": row["quantity"],
+                "unit_amount_minor": row["unit_amount_minor"],
+                "amount_minor": row["amount_minor"],
+                "tax_minor": row["tax_minor"],
+                "proration": bool(row["proration"]),
+                "period_start": _iso(row["period_start"]),
+                "period_end": _iso(row["period_end"]),
+            }
+        )
+    for subscription_id, drafts in owed.items():
+        if sum(d["amount_minor"] + d["tax_minor"] for d in drafts) != dues[subscription_id]:
+            continue  # not what is owed: paying the dues invoices them as one line instead
+        connection.execute(
+            subscriptions.update()
+            .where(subscriptions.c.id == subscription_id)
+            .values(dues_lines=drafts)
+        )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def downgrade() -> None:
