@@ -15,6 +15,7 @@ from portal_gateway.config import Settings
 from portal_gateway.db import Database
 from portal_gateway.resources import Resources, open_resources
 from portal_gateway.schema import build_schema
+from portal_gateway.services.logos import LogoFetcher
 from portal_gateway.web.routes import middleware, routes
 
 
@@ -34,11 +35,16 @@ def tune_garbage_collector() -> None:
 
 
 def create_app(
-    settings: Settings | None = None, db: Database | None = None, *, background: bool = True
+    settings: Settings | None = None,
+    db: Database | None = None,
+    *,
+    background: bool = True,
+    logos: LogoFetcher | None = None,
 ) -> Starlette:
     """The app. `background`: run the process's background work (outbox delivery, reconcile)
     and tune the collector, as `serve` does; tests that drive the app in-process leave it
-    off and deliver mail themselves."""
+    off and deliver mail themselves. `logos`: how logos are fetched (tests stay on
+    loopback)."""
     settings = settings or Settings()
     schema = build_schema(
         introspection=settings.introspection_enabled, field_suggestions=not settings.is_live
@@ -47,7 +53,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[State]:
         async with AsyncExitStack() as stack:
-            resources = await stack.enter_async_context(open_resources(settings, db))
+            resources = await stack.enter_async_context(open_resources(settings, db, logos=logos))
             if background:
                 tune_garbage_collector()
                 await stack.enter_async_context(jobs.running(resources))

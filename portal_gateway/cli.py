@@ -23,6 +23,7 @@ from portal_gateway.core.emails import match_key
 from portal_gateway.core.errors import InvalidInputError
 from portal_gateway.core.ids import decode_global_id, encode_global_id
 from portal_gateway.db import Database
+from portal_gateway.documents.fonts import FACES, build_fonts
 from portal_gateway.jobs.outbox import dispatcher_for
 from portal_gateway.migrations.runner import is_at_head, upgrade
 from portal_gateway.models import CustomerAccount
@@ -91,6 +92,11 @@ def _parser() -> argparse.ArgumentParser:
     export = schema.add_parser("export", help="write the served schema as SDL (schema.graphql)")
     export.add_argument("path", nargs="?", default="schema.graphql")
 
+    fonts = commands.add_parser("fonts", help="the invoice PDF's fonts").add_subparsers(
+        dest="fonts", required=True
+    )
+    fonts.add_parser("build", help="make the fixed-weight fonts now (else on first use)")
+
     demo_cmd = commands.add_parser("demo", help="demo data").add_subparsers(
         dest="demo", required=True
     )
@@ -155,7 +161,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_invite(settings, args.business, args.email))
     elif args.command == "schema":
         _export_schema(Path(args.path))
+    elif args.command == "fonts":
+        _build_fonts(settings)
     return 0
+
+
+def _build_fonts(settings: Settings) -> None:
+    """Every weight the installed font packages give, and what is missing."""
+    built = build_fonts(settings.font_cache_path)
+    for font in built:
+        state = f"made in {font.seconds:.1f} s" if font.built else "ready"
+        print(f"{font.face.name} {font.weight}: {state} ({font.path})")
+    made = {font.face for font in built}
+    for face in FACES:
+        if face not in made:
+            print(f"{face.name}: missing; pip install '{face.requirement}'")
 
 
 def _unusable(error: ValidationError) -> str:

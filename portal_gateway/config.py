@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -30,6 +33,20 @@ def _listening_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+def _key_ring(value: SecretStr, name: str) -> dict[str, str]:
+    """A JSON object {kid: secret} of 32+ byte secrets, in its order (the first signs)."""
+    try:
+        keys = json.loads(value.get_secret_value())
+    except ValueError:
+        keys = None
+    if not isinstance(keys, dict) or not keys:
+        raise ValueError(f"{name}: a JSON object {{kid: secret}}")
+    for kid, secret in keys.items():
+        if not isinstance(secret, str) or len(secret.encode()) < 32:
+            raise ValueError(f"{name}[{kid!r}]: a string of 32+ bytes")
+    return {str(kid): str(secret) for kid, secret in keys.items()}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore")
 
@@ -48,6 +65,12 @@ class Settings(BaseSettings):
     # JSON object {kid: secret}; the first entry signs, every entry verifies,
     # so a new key can be added in front and an old one dropped a session later.
     jwt_keys: SecretStr | None = None
+    # JSON object {kid: secret} that signs invoices' PDF links, apart from the session keys,
+    # rotated the same way. Unset in test mode: a key derived from PORTAL_SECRET_KEY.
+    document_keys: SecretStr | None = None
+    document_link_ttl_seconds: int = Field(default=600, ge=30, le=7 * 86400)
+    # Where the fixed-weight fonts made from the packaged variable fonts are kept.
+    font_cache_dir: str = "~/.cache/portal-gateway/fonts"
     session_ttl_seconds: int = Field(default=12 * 3600, ge=60, le=30 * 86400)
     graphiql: bool | None = None
     introspection: bool | None = None
@@ -116,6 +139,11 @@ class Settings(BaseSettings):
         except ValueError as error:
             problems.append(str(error))
             keys = {}
+        try:
+            document_keys = self.document_signing_keys
+        except ValueError as error:
+            problems.append(str(error))
+            document_keys = {}
         if self.is_live:
             if _weak(self.secret_key.get_secret_value()):
                 problems.append(
@@ -129,6 +157,17 @@ class Settings(BaseSettings):
                 "from PORTAL_SECRET_KEY"
                 for kid, secret in keys.items()
                 if self.jwt_keys and (_weak(secret) or secret == self.secret_key.get_secret_value())
+            ]
+            if not self.document_keys:
+                problems.append(
+                    "PORTAL_DOCUMENT_KEYS: live mode needs keys of your own for invoice links"
+                )
+            others = {self.secret_key.get_secret_value(), *keys.values()}
+            problems += [
+                f"PORTAL_DOCUMENT_KEYS[{kid!r}]: live mode needs 32+ bytes of your own, apart "
+                "from PORTAL_SECRET_KEY and PORTAL_JWT_KEYS"
+                for kid, secret in document_keys.items()
+                if self.document_keys and (_weak(secret) or secret in others)
             ]
             problems += [
                 f"PORTAL_CORS_ORIGINS: {origin!r} is not https"
@@ -166,16 +205,23 @@ class Settings(BaseSettings):
         """kid -> secret, the signing key first."""
         if not self.jwt_keys:
             return {"dev": self.secret_key.get_secret_value()}
-        try:
-            keys = json.loads(self.jwt_keys.get_secret_value())
-        except ValueError:
-            keys = None
-        if not isinstance(keys, dict) or not keys:
-            raise ValueError("PORTAL_JWT_KEYS: a JSON object {kid: secret}")
-        for kid, secret in keys.items():
-            if not isinstance(secret, str) or len(secret.encode()) < 32:
-                raise ValueError(f"PORTAL_JWT_KEYS[{kid!r}]: a string of 32+ bytes")
-        return {str(kid): str(secret) for kid, secret in keys.items()}
+        return _key_ring(self.jwt_keys, "PORTAL_JWT_KEYS")
+
+    @cached_property
+    def document_signing_keys(self) -> dict[str, str]:
+        """kid -> secret for invoices' PDF links, the signing key first. Without
+        PORTAL_DOCUMENT_KEYS (test mode only): one key derived from PORTAL_SECRET_KEY, so that
+        a link's signature is never a session's."""
+        if not self.document_keys:
+            derived = hmac.new(
+                self.secret_key.get_secret_value().encode(), b"invoice-documents", hashlib.sha256
+            ).hexdigest()
+            return {"dev": derived}
+        return _key_ring(self.document_keys, "PORTAL_DOCUMENT_KEYS")
+
+    @cached_property
+    def font_cache_path(self) -> Path:
+        return Path(self.font_cache_dir).expanduser()
 
     @property
     def link_base_url(self) -> str:

@@ -14,7 +14,45 @@ from portal_gateway.app import create_app
 from portal_gateway.config import Settings
 from portal_gateway.db import Database
 from portal_gateway.models import CustomerAccount
+from portal_gateway.services.logos import LogoFetcher
 from tests.factories import Merchant, gid
+
+# Where every host name of the logo tests resolves: a public address (TEST-NET would not be),
+# reached only through the transport below, never over the network.
+PUBLIC_ADDRESS = "93.184.215.14"
+
+
+def logo_png(
+    color: tuple[int, int, int] = (200, 30, 60), size: tuple[int, int] = (64, 32)
+) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", size, color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def web_of_logos(
+    pages: dict[str, httpx.Response] | None = None, seen: list[httpx.Request] | None = None
+) -> LogoFetcher:
+    """The web as the logo fetcher sees it in tests: every host is public, any path ending in
+    .png is a PNG, and `pages` answers by path; `seen` records the requests made."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if seen is not None:
+            seen.append(request)
+        if pages and request.url.path in pages:
+            return pages[request.url.path]
+        if request.url.path.endswith(".png"):
+            return httpx.Response(200, content=logo_png(), headers={"Content-Type": "image/png"})
+        return httpx.Response(404)
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return [PUBLIC_ADDRESS]
+
+    return LogoFetcher(resolver=resolve, transport=httpx.MockTransport(answer))
 
 
 class Api:
@@ -95,7 +133,7 @@ async def app_client(
     """A client of an app with other settings than the default test ones. The app's lifespan
     runs (its resources are opened and closed), without the background jobs: the tests
     deliver mail and reconcile themselves."""
-    app = create_app(settings, db, background=False)
+    app = create_app(settings, db, background=False, logos=web_of_logos())
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app, client=(client_address, 40000))
         async with httpx.AsyncClient(transport=transport, base_url=settings.public_url) as client:

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp
 from portal_gateway.app import create_app
 from portal_gateway.config import Settings
 from portal_gateway.db import Database
-from tests.api import Api
+from tests.api import Api, web_of_logos
 from tests.mail import Mailbox
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -79,7 +79,7 @@ async def portal_served(db: Database, mail_dir: Path, **settings: Any) -> AsyncI
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     config = Settings(mode="test", database_url=db.url, public_url=url, **settings)
-    app = create_app(config, db, background=False)
+    app = create_app(config, db, background=False, logos=web_of_logos())
     async with serving(app, port), httpx.AsyncClient(base_url=url) as client:
         yield Portal(url, config, Mailbox(db, mail_dir, url), Api(client))
 

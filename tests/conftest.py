@@ -8,6 +8,7 @@ its half of the suite is skipped when the server cannot be reached.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -30,6 +31,12 @@ from tests.mail import Mailbox
 PUBLIC_URL = "http://portal.test"
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# One cache of the invoice fonts' fixed weights for every test and every run on this machine
+# (the first run makes them: minutes for Chinese, Japanese and Korean).
+os.environ.setdefault(
+    "PORTAL_FONT_CACHE_DIR", str(Path(tempfile.gettempdir()) / "portal-gateway-test-fonts")
+)
 
 
 async def _create_pg_database(admin_url: str) -> str:
@@ -100,6 +107,7 @@ def live_settings(db: Database, tmp_path: Path) -> Settings:
         public_url="https://portal.example",
         secret_key="s" * 40,
         jwt_keys='{"k1": "' + "k" * 40 + '"}',
+        document_keys='{"d1": "' + "d" * 40 + '"}',
         email_backend="file",
         email_dir=str(tmp_path / "mail"),
         payment_processor="test",

@@ -221,7 +221,8 @@ def test_a_development_signing_key_is_refused_in_live_mode() -> None:
 
     public = "portal-gateway-development-secret-not-for-live-use"
     live = {"mode": "live", "secret_key": "s" * 40, "public_url": "https://portal.example",
-            "payment_processor": "test", "email_backend": "smtp"}  # fmt: skip
+            "payment_processor": "test", "email_backend": "smtp",
+            "document_keys": json.dumps({"d": "d" * 40})}  # fmt: skip
     Settings(**live, jwt_keys=json.dumps({"k": "k" * 40}))  # a usable set
     for keys in ({"k": public}, {"k": "k" * 40, "old": public}, {"k": "ü" * 15}):
         with pytest.raises(ValidationError, match="PORTAL_JWT_KEYS"):
@@ -247,7 +248,8 @@ def test_keys_and_origins_that_only_look_safe_are_refused() -> None:
     from portal_gateway.config import Settings
 
     live = {"mode": "live", "secret_key": "s" * 40, "public_url": "https://portal.example",
-            "payment_processor": "test", "email_backend": "smtp"}  # fmt: skip
+            "payment_processor": "test", "email_backend": "smtp",
+            "document_keys": json.dumps({"d": "d" * 40})}  # fmt: skip
     for unsafe in (
         {"jwt_keys": json.dumps({"k": "s" * 40})},  # the secret key again: no separation
         {"jwt_keys": json.dumps({"k": " " * 40})},  # white space is no secret
@@ -311,6 +313,7 @@ def test_billing_renew_moves_the_clock_in_test_mode_only(tmp_path: Path) -> None
         "PORTAL_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "PATH": "/usr/bin:/bin",
         "PORTAL_MODE": "live", "PORTAL_SECRET_KEY": "s" * 40,
         "PORTAL_JWT_KEYS": '{"k1": "' + "k" * 40 + '"}', "PORTAL_PUBLIC_URL": "https://p.example",
+        "PORTAL_DOCUMENT_KEYS": '{"d1": "' + "d" * 40 + '"}',
         "PORTAL_PAYMENT_PROCESSOR": "test", "PORTAL_EMAIL_BACKEND": "file",
         "PORTAL_EMAIL_DIR": str(tmp_path / "mail"),
     }  # fmt: skip

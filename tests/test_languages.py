@@ -14,8 +14,15 @@ from portal_gateway import i18n
 from tests.factories import World
 
 PACKAGE = Path(i18n.__file__).resolve().parents[1]
-TEMPLATES = [("**/templates/**.html", "jinja2"), ("**/templates/**.txt", "jinja2")]
-OPTIONS = {pattern: {"extensions": "jinja2.ext.i18n"} for pattern, _ in TEMPLATES}
+# Where sentences are: the pages' and emails' templates, and the invoice PDF's code.
+TEMPLATES = [
+    ("**/templates/**.html", "jinja2"),
+    ("**/templates/**.txt", "jinja2"),
+    ("documents/**.py", "python"),
+]
+OPTIONS = {
+    pattern: {"extensions": "jinja2.ext.i18n"} for pattern, kind in TEMPLATES if kind == "jinja2"
+}
 
 
 def _in_templates() -> set[str]:
@@ -53,13 +60,20 @@ def test_every_sentence_has_its_german_translation() -> None:
 
 
 def test_a_locale_is_chosen_from_what_is_asked_and_what_exists() -> None:
-    assert i18n.available() == ("en", "de")
-    assert i18n.negotiate("fr-CH, de;q=0.9, en;q=0.8") == "de"
+    assert i18n.available()[0] == "en"
+    assert set(i18n.available()) == {
+        *("en", "ar", "ca", "zh", "nl", "fr", "de", "he", "ru", "sv", "tr"),
+        *("id", "it", "ja", "ko", "ms", "pl", "pt", "ro", "es", "th"),
+    }
+    assert i18n.negotiate("fr-CH, de;q=0.9, en;q=0.8") == "fr"
+    assert i18n.negotiate("fi-FI, de;q=0.9, en;q=0.8") == "de"  # no Finnish: the next one asked
+    assert i18n.negotiate("ja;q=0.5, ko;q=0.8, fi") == "ko"  # by quality, not by position
     assert i18n.negotiate("en-GB, de;q=0.5") == "en"
-    assert i18n.negotiate("de;q=0, fr") == "en"
+    assert i18n.negotiate("de;q=0, fi") == "en"
     assert i18n.negotiate(None) == "en"
     assert i18n.supported("de_AT") == i18n.supported("de-AT") == "de"
-    assert i18n.supported("pt-BR") == "en"
+    assert i18n.supported("pt-BR") == "pt"
+    assert i18n.supported("fi-FI") == "en"
     assert (i18n.direction("ar"), i18n.direction("he"), i18n.direction("de")) == (
         "rtl",
         "rtl",
@@ -75,6 +89,6 @@ async def test_a_page_speaks_the_browsers_language(world: World, client: httpx.A
     assert '<html lang="de" dir="ltr">' in german.text
     assert "Bäckerei Weiß: Kundenportal" in german.text
     assert "E-Mail-Adresse" in german.text
-    english = await client.get(static, headers={"Accept-Language": "fr, en;q=0.1"})
+    english = await client.get(static, headers={"Accept-Language": "fi, en;q=0.1"})
     assert '<html lang="en" dir="ltr">' in english.text
     assert "Email address" in english.text

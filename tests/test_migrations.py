@@ -181,3 +181,62 @@ async def test_open_invoices_of_on_hold_dues_become_void_and_stay(empty_url: str
         (d["description"], d["amount_minor"], d["tax_minor"]) for d in held.dues_lines or []
     ] == [("Plan", 1000, 190)]
     assert active.dues_lines is None
+
+
+async def test_invoices_issued_before_0006_keep_what_was_true_then(empty_url: str) -> None:
+    """Invoices from before the snapshot columns take the seller as it is at the upgrade, the
+    buyer's language, and each taxed line the business's rate (the only one it has had);
+    dues waiting to be invoiced get their rate too."""
+    await upgrade_async(empty_url, "0005")
+    database = Database(empty_url)
+    now = clock.now()
+    try:
+        async with database.transaction() as session:
+            await session.execute(text(
+                "INSERT INTO businesses (id, name, invoice_prefix, invoice_sequence, tax_rate_bps,"
+                " allow_subscription_updates, default_locale, support_email, created_at)"
+                " VALUES ('b', 'Bäckerei', 'BAK', 1, 1900, true, 'en', 'help@b.example', :now)"),
+                {"now": now})  # fmt: skip
+            await session.execute(text(
+                "INSERT INTO customer_accounts (id, business_id, email, email_normalized, name,"
+                " locale, created_at, updated_at) VALUES ('a', 'b', 'a@example.com',"
+                " 'a@example.com', 'A', 'de', :now, :now)"), {"now": now})  # fmt: skip
+            await session.execute(text(
+                "INSERT INTO products (id, business_id, name, type, price_minor, currency,"
+                " taxable, position, created_at) VALUES ('p', 'b', 'Plan', 'SUBSCRIPTION', 1000,"
+                " 'EUR', true, 0, :now)"), {"now": now})  # fmt: skip
+            await session.execute(text(
+                "INSERT INTO subscriptions (id, business_id, account_id, product_id, status,"
+                " quantity, unit_price_minor, currency, billing_interval, current_period_start,"
+                " current_period_end, cancel_at_period_end, dues_minor, dues_lines, created_at,"
+                " updated_at) VALUES ('s', 'b', 'a', 'p', 'ON_HOLD', 1, 1000, 'EUR', 'MONTH', :now,"
+                " :now, false, 1190, :lines, :now, :now)"),
+                {"now": now, "lines": '[{"description": "Plan", "quantity": 1,'
+                 ' "unit_amount_minor": 1000, "amount_minor": 1000, "tax_minor": 190,'
+                 ' "proration": false, "period_start": null, "period_end": null}]'})  # fmt: skip
+            await session.execute(text(
+                "INSERT INTO invoices (id, business_id, account_id, number, sequence, status,"
+                " issued_at, currency, subtotal_minor, tax_minor, total_minor,"
+                " credit_applied_minor, billing_name, billing_email, created_at) VALUES ('i', 'b',"
+                " 'a', 'BAK-1', 1, 'PAID', :now, 'EUR', 1500, 190, 1690, 0, 'A', 'a@example.com',"
+                " :now)"), {"now": now})  # fmt: skip
+            for line, (amount, tax) in enumerate(((1000, 190), (500, 0))):
+                await session.execute(text(
+                    "INSERT INTO invoice_lines (id, invoice_id, business_id, position,"
+                    " description, quantity, unit_amount_minor, amount_minor, tax_minor,"
+                    " proration) VALUES (:id, 'i', 'b', :position, 'Line', 1, :amount, :amount,"
+                    " :tax, false)"),
+                    {"id": f"l{line}", "position": line, "amount": amount, "tax": tax})  # fmt: skip
+        await upgrade_async(empty_url)
+        async with database.read_sessions() as session:
+            invoice = (await session.execute(text(
+                "SELECT seller_name, seller_support_email, locale, seller_tax_id FROM invoices"
+            ))).one()  # fmt: skip
+            ordered = text("SELECT tax_rate_bps FROM invoice_lines ORDER BY position")
+            rates = (await session.execute(ordered)).scalars().all()
+            held = await session.get_one(Subscription, "s")
+    finally:
+        await database.dispose()
+    assert tuple(invoice) == ("Bäckerei", "help@b.example", "de", None)
+    assert list(rates) == [1900, 0]
+    assert [line["tax_rate_bps"] for line in held.dues_lines or []] == [1900]

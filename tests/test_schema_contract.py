@@ -34,18 +34,7 @@ def test_schema_file_starts_with_explicit_roots() -> None:
 
 # What the contract has that later issues build. Each issue deletes its lines here when it
 # serves them; the list only shrinks.
-OWNED_BY_LATER_ISSUES = {
-    # Invoice documents (issue 12): the PDF, and what it must carry: addresses, tax ids, locale.
-    "Field Invoice.pdfUrl was removed.",
-    "Field Business.address was removed.",
-    "Field Business.taxId was removed.",
-    "Field UpdateBusinessSettingsInput.address was removed.",
-    "Field UpdateBusinessSettingsInput.taxId was removed.",
-    "Field CustomerAccount.taxId was removed.",
-    "Field CustomerAccount.locale was removed.",
-    "Field UpdateBillingDetailsInput.taxId was removed.",
-    "Field UpdateBillingDetailsInput.locale was removed.",
-}
+OWNED_BY_LATER_ISSUES: set[str] = set()
 
 
 def test_contract_is_served_but_for_what_later_issues_own() -> None:

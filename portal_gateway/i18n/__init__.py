@@ -9,16 +9,22 @@ language is adding a catalog (README: Languages). Right-to-left languages get
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal, localcontext
 from functools import cache
 from gettext import NullTranslations
 from io import BytesIO
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as babel_format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_percent, parse_pattern
 from babel.support import Translations
 from jinja2 import BaseLoader, Environment, StrictUndefined, select_autoescape
+
+from portal_gateway.core.money import Money
 
 CATALOGS = Path(__file__).parent
 SOURCE_LOCALE = "en"
@@ -57,6 +63,12 @@ def negotiate(accept_language: str | None) -> str:
         if match := _match(tag):
             return match
     return SOURCE_LOCALE
+
+
+def match(tag: str) -> str | None:
+    """The available locale for a language tag ("de-AT", "de_AT" and "DE" give "de"), or None
+    when its language has no catalog."""
+    return _match(tag)
 
 
 def _match(tag: str) -> str | None:
@@ -102,3 +114,34 @@ def environment(loader: BaseLoader, locale: str) -> Environment:
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(locale=locale, direction=direction(locale))
     return env
+
+
+def format_money(minor: int, currency: str, locale: str) -> str:
+    """An amount as `locale` writes money ("1.234,50 €" in German, "¥1,234" in English),
+    with as many decimals as ISO 4217 gives `currency` (CLDR's differ for IDR and HUF)."""
+    amount = Money(minor, currency)
+    parsed = Locale.parse(locale)
+    # A fresh pattern: the locale's own is shared, and its precision is CLDR's.
+    pattern = parse_pattern(parsed.currency_formats["standard"].pattern)
+    pattern.frac_prec = (amount.exponent, amount.exponent)
+    with localcontext() as context:
+        # Every digit of however large an amount: rounding to the exponent changes nothing.
+        context.prec = max(context.prec, len(str(abs(minor))) + 2)
+        return str(
+            pattern.apply(amount.to_decimal(), parsed, currency=currency, currency_digits=False)
+        )
+
+
+def format_date(moment: datetime, locale: str) -> str:
+    """The day of `moment` in UTC, as `locale` writes a date in full ("1. März 2026")."""
+    return str(babel_format_date(moment.astimezone(UTC).date(), "long", locale=locale))
+
+
+def format_percent_bps(bps: int, locale: str) -> str:
+    """A rate in basis points as `locale` writes a percentage: 1900 is "19 %" in German,
+    825 is "8.25%" in English."""
+    return str(
+        format_percent(
+            Decimal(bps).scaleb(-4).normalize(), locale=locale, decimal_quantization=False
+        )
+    )

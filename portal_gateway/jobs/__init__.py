@@ -1,5 +1,6 @@
 """Background work that `serve` runs in every process (and the CLI runs once): delivering
-the outbox, renewing what is due, and settling charges a crash left PENDING. Each is safe to
+the outbox, renewing what is due, settling charges a crash left PENDING, and making the
+invoice fonts once. Each is safe to
 run in many processes at once; each calls services, never the GraphQL layer."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
+from portal_gateway.jobs.fonts import prepare_in_background
 from portal_gateway.jobs.outbox import deliver_forever, dispatcher_for
 from portal_gateway.jobs.reconcile import reconcile_forever
 from portal_gateway.jobs.renewals import renew_forever
@@ -29,6 +31,7 @@ async def running(resources: Resources) -> AsyncIterator[None]:
         )
     except Exception:
         log.exception("reconcile at start-up failed; the next round retries")
+    prepare_in_background(resources.settings.font_cache_path)
     tasks = [
         asyncio.create_task(
             deliver_forever(dispatcher_for(resources), resources.settings.outbox_poll_seconds)

@@ -2,7 +2,7 @@
 
 from portal_gateway.models.audit import AuditEvent
 from portal_gateway.models.base import Base
-from portal_gateway.models.business import ApiKey, Business
+from portal_gateway.models.business import ApiKey, Business, BusinessLogo
 from portal_gateway.models.customer import CreditBalance, CustomerAccount
 from portal_gateway.models.idempotency import IdempotencyKey
 from portal_gateway.models.invoice import Invoice, InvoiceLine
@@ -21,6 +21,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Business",
+    "BusinessLogo",
     "CreditBalance",
     "CustomerAccount",
     "IdempotencyKey",

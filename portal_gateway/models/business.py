@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal_gateway.models.base import Base, created_at_column, enum_column, id_column
@@ -27,6 +27,31 @@ class Business(Base):
     # so numbers never repeat or skip, even under concurrency.
     invoice_sequence: Mapped[int] = mapped_column(default=0)
     default_locale: Mapped[str] = mapped_column(String(16), default="en")
+    # Printed on invoices: where the business is and its tax registration (e.g. a VAT id).
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    address_city: Mapped[str | None] = mapped_column(String(100))
+    address_state: Mapped[str | None] = mapped_column(String(100))
+    address_postal_code: Mapped[str | None] = mapped_column(String(20))
+    address_country: Mapped[str | None] = mapped_column(String(2))
+    tax_id: Mapped[str | None] = mapped_column(String(40))
+    # The image fetched once from logo_url, drawn on invoices (never fetched while drawing).
+    # No foreign key: business_logos points back here, and SQLite cannot add a cycle later.
+    logo_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class BusinessLogo(Base):
+    """A logo as fetched when it was set: PNG bytes, never changed, so that an invoice issued
+    with it keeps it after the business sets another."""
+
+    __tablename__ = "business_logos"
+
+    id: Mapped[str] = id_column()
+    business_id: Mapped[str] = mapped_column(ForeignKey("businesses.id"))
+    source_url: Mapped[str] = mapped_column(String(2000))
+    sha256: Mapped[str] = mapped_column(String(64))
+    png: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = created_at_column()
 
 

@@ -38,6 +38,8 @@ class CustomerAccount(Base):
     address_state: Mapped[str | None] = mapped_column(String(100))
     address_postal_code: Mapped[str | None] = mapped_column(String(20))
     address_country: Mapped[str | None] = mapped_column(String(2))
+    # The buyer's tax registration (e.g. a VAT id), printed on invoices issued after it is set.
+    tax_id: Mapped[str | None] = mapped_column(String(40))
     locale: Mapped[str] = mapped_column(String(16), default="en")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)

@@ -51,6 +51,21 @@ class Invoice(Base):
     billing_address_state: Mapped[str | None] = mapped_column(String(100))
     billing_address_postal_code: Mapped[str | None] = mapped_column(String(20))
     billing_address_country: Mapped[str | None] = mapped_column(String(2))
+    billing_tax_id: Mapped[str | None] = mapped_column(String(40))
+    # The language of the document: the buyer's when issued.
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    # The seller as it was when issued, for the same reason.
+    seller_name: Mapped[str] = mapped_column(String(200))
+    seller_address_line1: Mapped[str | None] = mapped_column(String(200))
+    seller_address_line2: Mapped[str | None] = mapped_column(String(200))
+    seller_address_city: Mapped[str | None] = mapped_column(String(100))
+    seller_address_state: Mapped[str | None] = mapped_column(String(100))
+    seller_address_postal_code: Mapped[str | None] = mapped_column(String(20))
+    seller_address_country: Mapped[str | None] = mapped_column(String(2))
+    seller_tax_id: Mapped[str | None] = mapped_column(String(40))
+    seller_support_email: Mapped[str | None] = mapped_column(String(320))
+    seller_website_url: Mapped[str | None] = mapped_column(String(2000))
+    seller_logo_id: Mapped[str | None] = mapped_column(ForeignKey("business_logos.id"))
     created_at: Mapped[datetime] = created_at_column()
 
 
@@ -67,6 +82,9 @@ class InvoiceLine(Base):
     unit_amount_minor: Mapped[int] = money_column()
     amount_minor: Mapped[int] = money_column()
     tax_minor: Mapped[int] = money_column(default=0)
+    # The rate the line was taxed at when issued, in basis points: a later change of the
+    # business's rate does not restate it.
+    tax_rate_bps: Mapped[int] = mapped_column(Integer, default=0)
     proration: Mapped[bool] = mapped_column(Boolean, default=False)
     period_start: Mapped[datetime | None]
     period_end: Mapped[datetime | None]

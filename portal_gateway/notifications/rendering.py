@@ -4,18 +4,17 @@ per email, its sentences translated through the catalogs the hosted pages use to
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import formatdate
 from functools import cache
 from typing import Any
 
 from babel.dates import format_datetime
-from babel.numbers import format_currency
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from portal_gateway import i18n
+from portal_gateway.core.money import parse_major
 from portal_gateway.notifications.outbox import Email
 
 
@@ -33,7 +32,8 @@ def render(email: Email, *, sender: str, message_id: str) -> EmailMessage:
         return str(format_datetime(moment, "long", tzinfo=moment.tzinfo, locale=locale))
 
     def money(value: dict[str, str]) -> str:
-        return str(format_currency(Decimal(value["amount"]), value["currency"], locale=locale))
+        amount = parse_major(value["amount"], value["currency"])
+        return i18n.format_money(amount.minor, amount.currency, locale)
 
     def strong(value: str) -> Markup:
         """A name set in bold in the HTML part (its sentence is the text part's)."""

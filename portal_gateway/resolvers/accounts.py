@@ -17,6 +17,8 @@ async def update_billing_details(
     name: str | None,
     phone: str | None,
     address: AddressInput | None,
+    tax_id: str | None = None,
+    locale: str | None = None,
 ) -> CustomerAccount:
     return await accounts.update_billing_details(
         ctx.resources.db,
@@ -25,6 +27,8 @@ async def update_billing_details(
         name=name,
         phone=phone,
         address=address,
+        tax_id=tax_id,
+        locale=locale,
     )
 
 

@@ -8,6 +8,7 @@ from portal_gateway.models import Business, CustomerAccount
 from portal_gateway.queries import accounts
 from portal_gateway.resolvers.context import Context
 from portal_gateway.services import businesses
+from portal_gateway.services.accounts import AddressInput
 
 
 async def current_business(ctx: Context) -> Business | None:
@@ -34,6 +35,8 @@ async def update_business_settings(
     logo_url: str | None,
     support_email: str | None,
     website_url: str | None,
+    address: AddressInput | None = None,
+    tax_id: str | None = None,
 ) -> Business:
     principal = ctx.principal
     assert isinstance(principal, MerchantPrincipal)  # the field's permission ensures it
@@ -46,4 +49,7 @@ async def update_business_settings(
         logo_url=logo_url,
         support_email=support_email,
         website_url=website_url,
+        address=address,
+        tax_id=tax_id,
+        logos=ctx.resources.logos,
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import pycountry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal_gateway import i18n
 from portal_gateway.core.errors import InvalidInputError
 from portal_gateway.core.ids import require_id
 from portal_gateway.db import Database
@@ -89,6 +91,7 @@ NO_POSTAL_CODES = frozenset(
         "ZW",
     ]
 )
+TAX_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9 ./-]{0,38}[A-Za-z0-9])$")
 POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,11}$")
 
 
@@ -113,35 +116,60 @@ def _text(value: str | None, field: str, *, maximum: int, required: bool) -> str
     return text
 
 
-def checked_address(address: AddressInput) -> AddressInput:
+def checked_address(address: AddressInput, field: str = "billingAddress") -> AddressInput:
+    """The address with its text trimmed, its country and postal code checked; errors name
+    `field`.part (billingAddress.country, address.postalCode, ...)."""
     country = address.country.strip().upper()
     if country not in COUNTRIES:
         raise InvalidInputError(
-            "country must be an ISO 3166-1 alpha-2 code, e.g. DE.", field="billingAddress.country"
+            "country must be an ISO 3166-1 alpha-2 code, e.g. DE.", field=f"{field}.country"
         )
-    postal_code = _text(
-        address.postal_code, "billingAddress.postalCode", maximum=20, required=False
-    )
+    postal_code = _text(address.postal_code, f"{field}.postalCode", maximum=20, required=False)
     if postal_code is None and country not in NO_POSTAL_CODES:
         raise InvalidInputError(
             f"A postal code is required for addresses in {country}.",
-            field="billingAddress.postalCode",
+            field=f"{field}.postalCode",
         )
     if postal_code is not None and not POSTAL_CODE.match(postal_code):
-        raise InvalidInputError(
-            "postalCode is not a postal code.", field="billingAddress.postalCode"
-        )
-    line1 = _text(address.line1, "billingAddress.line1", maximum=200, required=True)
-    city = _text(address.city, "billingAddress.city", maximum=100, required=True)
+        raise InvalidInputError("postalCode is not a postal code.", field=f"{field}.postalCode")
+    line1 = _text(address.line1, f"{field}.line1", maximum=200, required=True)
+    city = _text(address.city, f"{field}.city", maximum=100, required=True)
     assert line1 is not None and city is not None
     return AddressInput(
         line1=line1,
-        line2=_text(address.line2, "billingAddress.line2", maximum=200, required=False),
+        line2=_text(address.line2, f"{field}.line2", maximum=200, required=False),
         city=city,
-        state=_text(address.state, "billingAddress.state", maximum=100, required=False),
+        state=_text(address.state, f"{field}.state", maximum=100, required=False),
         postal_code=postal_code,
         country=country,
     )
+
+
+def checked_tax_id(tax_id: str, field: str = "taxId") -> str | None:
+    """A tax registration as printed (e.g. DE123456789, GB 123 4567 89, 12-3456789): letters,
+    digits and the separators people write, white space collapsed; empty removes it. The
+    formats of the world's tax ids differ too much to check more than that here."""
+    text = " ".join(unicodedata.normalize("NFKC", tax_id).split())
+    if not text:
+        return None
+    if not TAX_ID.match(text):
+        raise InvalidInputError(
+            "taxId is 2 to 40 letters and digits (spaces, '-', '.' and '/' allowed), "
+            "e.g. DE123456789.",
+            field=field,
+        )
+    return text.upper()
+
+
+def checked_locale(locale: str) -> str:
+    """One of the supported locales ("pt-BR" is Portuguese); anything else is refused."""
+    matched = i18n.match(locale)
+    if matched is None:
+        raise InvalidInputError(
+            f"locale must be one of the supported locales: {', '.join(sorted(i18n.available()))}.",
+            field="locale",
+        )
+    return matched
 
 
 async def update_billing_details(
@@ -152,6 +180,8 @@ async def update_billing_details(
     name: str | None,
     phone: str | None,
     address: AddressInput | None,
+    tax_id: str | None = None,
+    locale: str | None = None,
 ) -> CustomerAccount:
     """updateBillingDetails: change what is given; invoices already issued keep the details
     they were issued with."""
@@ -161,6 +191,8 @@ async def update_billing_details(
         checked_name = _text(name, "name", maximum=200, required=True) if name is not None else None
         checked_phone = _checked_phone(phone) if phone is not None else None
         checked = checked_address(address) if address is not None else None
+        checked_locale_ = checked_locale(locale) if locale is not None else None
+        checked_tax = checked_tax_id(tax_id) if tax_id is not None else None
         account = await account_in_scope(session, actor.principal, account_id, for_update=True)
         if checked_name is not None:
             account.name = checked_name
@@ -173,6 +205,10 @@ async def update_billing_details(
             account.address_state = checked.state
             account.address_postal_code = checked.postal_code
             account.address_country = checked.country
+        if tax_id is not None:
+            account.tax_id = checked_tax
+        if checked_locale_ is not None:
+            account.locale = checked_locale_
         await session.flush()
         return account
 

@@ -8,9 +8,12 @@ state and a year of invoices and payments; other customers around it.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from io import BytesIO
 
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +23,7 @@ from portal_gateway.core.emails import canonical_email
 from portal_gateway.core.ids import seeded_id
 from portal_gateway.models import (
     Business,
+    BusinessLogo,
     CustomerAccount,
     Invoice,
     LicenseKey,
@@ -43,7 +47,7 @@ from portal_gateway.models.enums import (
 from portal_gateway.payments.test_processor import TEST_CARDS
 from portal_gateway.services import renewals
 from portal_gateway.services.businesses import create_business, issue_api_key
-from portal_gateway.services.invoices import LineDraft, issue_invoice, line_tax
+from portal_gateway.services.invoices import LineDraft, issue_invoice
 
 DEMO_EMAIL = "dana.demo@example.com"
 MONTH = timedelta(days=30)
@@ -61,6 +65,10 @@ class BusinessSpec:
     plans: tuple[tuple[str, int], ...]
     one_time: tuple[str, int] | None
     demo_states: tuple[str, ...]  # the demo customer's subscriptions, by plan index and state
+    # Printed on its invoices: line1, city, postal code, country; its tax id; its logo colour.
+    address: tuple[str, str, str | None, str]
+    tax_id: str
+    color: tuple[int, int, int]
     locale: str = "en"
 
 
@@ -70,12 +78,14 @@ BUSINESSES = (
         (("Starter", 900), ("Pro", 2900), ("Business", 9900)),
         ("Acme CLI Pro (lifetime licence)", 4900),
         ("1:ACTIVE", "0:CANCELLED"),
+        ("500 Market Street", "San Francisco", "94105", "US"), "12-3456789", (37, 99, 235),
     ),
     BusinessSpec(
         "berliner", "Berliner Design Studio", "EUR", 1900, "BDS",
         (("Basic", 500), ("Plus", 1200), ("Team", 3000)),
         None,
         ("1:ON_HOLD",),
+        ("Torstraße 120", "Berlin", "10119", "DE"), "DE312345678", (220, 38, 38),
         locale="de",
     ),
     BusinessSpec(
@@ -83,12 +93,14 @@ BUSINESSES = (
         (("Casual", 500), ("Gamer", 1200), ("Pro Gamer", 3000)),
         ("Lantern Quest (PC licence)", 4800),
         ("2:CANCEL_AT_PERIOD_END",),
+        ("Shijo-dori 55", "Kyoto", "600-8001", "JP"), "T1234567890123", (22, 163, 74),
     ),
     BusinessSpec(
         "gulf", "Gulf Analytics", "KWD", 0, "GULF",
         (("Analyst", 1500), ("Team", 4250), ("Enterprise", 9750)),
         None,
         (),
+        ("Al Hamra Tower, Floor 30", "Kuwait City", "13001", "KW"), "KW300012345", (124, 58, 237),
     ),
 )  # fmt: skip
 
@@ -128,12 +140,40 @@ async def seed(session: AsyncSession, mode: ApiKeyMode = ApiKeyMode.TEST) -> See
                 tax_rate_bps=spec.tax_rate_bps,
                 invoice_prefix=spec.prefix,
             )
+            await _invoice_details(session, business, spec)
             await _populate(session, business, spec, now)
             result.created = True
         else:
             key = await issue_api_key(session, business.id, mode)
         result.businesses.append(SeededBusiness(business.id, business.name, key))
     return result
+
+
+async def _invoice_details(session: AsyncSession, business: Business, spec: BusinessSpec) -> None:
+    """What the business's invoices print: its address, tax id and a logo (drawn here: the
+    demo fetches nothing)."""
+    line1, city, postal_code, country = spec.address
+    business.address_line1, business.address_city = line1, city
+    business.address_postal_code, business.address_country = postal_code, country
+    business.tax_id = spec.tax_id
+    image = Image.new("RGBA", (240, 80), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((0, 0, 239, 79), radius=18, fill=(*spec.color, 255))
+    draw.ellipse((20, 16, 68, 64), fill=(255, 255, 255, 255))
+    draw.rectangle((88, 30, 220, 50), fill=(255, 255, 255, 200))
+    png = BytesIO()
+    image.save(png, format="PNG")
+    logo = BusinessLogo(
+        id=seeded_id(spec.slug, "logo"),
+        business_id=business.id,
+        source_url=f"https://{spec.slug}.example/logo.png",
+        sha256=hashlib.sha256(png.getvalue()).hexdigest(),
+        png=png.getvalue(),
+    )
+    session.add(logo)
+    await session.flush()
+    # logoUrl stays unset: hosted pages would point browsers at a host that does not exist.
+    business.logo_id = logo.id
 
 
 async def demo_account(session: AsyncSession, business_id: str) -> CustomerAccount | None:
@@ -168,13 +208,12 @@ class _World:
         quantity: int = 1,
     ) -> Invoice:
         amount = product.price_minor * quantity
-        tax = line_tax(amount, self.business.tax_rate_bps) if product.taxable else 0
-        line = LineDraft(
+        line = LineDraft.taxed(
             product.name,
             quantity,
             product.price_minor,
             amount,
-            tax,
+            tax_rate_bps=self.business.tax_rate_bps if product.taxable else 0,
             period_start=period[0] if period else None,
             period_end=period[1] if period else None,
         )

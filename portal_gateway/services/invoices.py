@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal_gateway.core.money import round_half_even
-from portal_gateway.models import CustomerAccount, Invoice, InvoiceLine
+from portal_gateway.models import Business, CustomerAccount, Invoice, InvoiceLine
 from portal_gateway.models.enums import InvoiceStatus
 from portal_gateway.services.invoice_numbers import allocate_invoice_number
 
@@ -25,6 +25,34 @@ class LineDraft:
     proration: bool = False
     period_start: datetime | None = None
     period_end: datetime | None = None
+    # The rate tax_minor was computed at, in basis points, printed on the invoice.
+    tax_rate_bps: int = 0
+
+    @classmethod
+    def taxed(
+        cls,
+        description: str,
+        quantity: int,
+        unit_amount_minor: int,
+        amount_minor: int,
+        *,
+        tax_rate_bps: int,
+        proration: bool = False,
+        period_start: datetime | None = None,
+        period_end: datetime | None = None,
+    ) -> LineDraft:
+        """A line taxed at `tax_rate_bps` (0 for an untaxed product), the rate kept with it."""
+        return cls(
+            description,
+            quantity,
+            unit_amount_minor,
+            amount_minor,
+            line_tax(amount_minor, tax_rate_bps),
+            proration=proration,
+            period_start=period_start,
+            period_end=period_end,
+            tax_rate_bps=tax_rate_bps,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """As kept on a PENDING payment or an ON_HOLD subscription, to invoice later."""
@@ -57,8 +85,10 @@ async def issue_invoice(
     status: InvoiceStatus = InvoiceStatus.PAID,
     credit_applied_minor: int = 0,
 ) -> Invoice:
-    """A numbered invoice with its lines; it keeps the account's billing details as they are
-    now, so that later edits do not rewrite what was issued."""
+    """A numbered invoice with its lines; it keeps the account's billing details and the
+    business's invoice details as they are now, so that later edits do not rewrite what was
+    issued."""
+    business = await session.get_one(Business, account.business_id)
     sequence, number = await allocate_invoice_number(session, account.business_id, issued_at)
     subtotal = sum(line.amount_minor for line in lines)
     tax = sum(line.tax_minor for line in lines)
@@ -83,6 +113,19 @@ async def issue_invoice(
         billing_address_state=account.address_state,
         billing_address_postal_code=account.address_postal_code,
         billing_address_country=account.address_country,
+        billing_tax_id=account.tax_id,
+        locale=account.locale,
+        seller_name=business.name,
+        seller_address_line1=business.address_line1,
+        seller_address_line2=business.address_line2,
+        seller_address_city=business.address_city,
+        seller_address_state=business.address_state,
+        seller_address_postal_code=business.address_postal_code,
+        seller_address_country=business.address_country,
+        seller_tax_id=business.tax_id,
+        seller_support_email=business.support_email,
+        seller_website_url=business.website_url,
+        seller_logo_id=business.logo_id,
         created_at=issued_at,
     )
     session.add(invoice)
@@ -97,6 +140,7 @@ async def issue_invoice(
             unit_amount_minor=line.unit_amount_minor,
             amount_minor=line.amount_minor,
             tax_minor=line.tax_minor,
+            tax_rate_bps=line.tax_rate_bps,
             proration=line.proration,
             period_start=line.period_start,
             period_end=line.period_end,

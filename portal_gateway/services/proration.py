@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 
 from portal_gateway.core.money import round_half_even
-from portal_gateway.services.invoices import LineDraft, line_tax
+from portal_gateway.services.invoices import LineDraft
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -78,22 +78,22 @@ def quote_plan_change(
     charge = prorate(new_unit_minor * quantity, fraction)
     start = min(max(now, period_start), period_end)
     lines = (
-        LineDraft(
+        LineDraft.taxed(
             f"Unused time on {old_name}",
             quantity,
             -old_unit_minor,
             credit,
-            line_tax(credit, tax_rate_bps) if old_taxable else 0,
+            tax_rate_bps=tax_rate_bps if old_taxable else 0,
             proration=True,
             period_start=start,
             period_end=period_end,
         ),
-        LineDraft(
+        LineDraft.taxed(
             f"Remaining time on {new_name}",
             quantity,
             new_unit_minor,
             charge,
-            line_tax(charge, tax_rate_bps) if new_taxable else 0,
+            tax_rate_bps=tax_rate_bps if new_taxable else 0,
             proration=True,
             period_start=start,
             period_end=period_end,

@@ -53,7 +53,7 @@ from portal_gateway.payments.processor import ChargeOutcome, ChargeResult, Payme
 from portal_gateway.services import cards, charges
 from portal_gateway.services.charges import PendingCharge
 from portal_gateway.services.credits import adjust_credit
-from portal_gateway.services.invoices import LineDraft, issue_invoice, line_tax
+from portal_gateway.services.invoices import LineDraft, issue_invoice
 from portal_gateway.services.links import MAX_LINK_LIFETIME, mint_link
 from portal_gateway.services.notices import amount, notify_subscription
 from portal_gateway.services.periods import add_interval
@@ -298,12 +298,12 @@ async def period_line(
     product = await session.get_one(Product, subscription.product_id)
     business = await session.get_one(Business, subscription.business_id)
     subtotal = subscription.unit_price_minor * subscription.quantity
-    return LineDraft(
+    return LineDraft.taxed(
         product.name,
         subscription.quantity,
         subscription.unit_price_minor,
         subtotal,
-        line_tax(subtotal, business.tax_rate_bps) if product.taxable else 0,
+        tax_rate_bps=business.tax_rate_bps if product.taxable else 0,
         period_start=claim.period_start,
         period_end=claim.period_end,
     )

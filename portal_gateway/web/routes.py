@@ -9,7 +9,7 @@ from strawberry import Schema
 
 from portal_gateway.config import Settings
 from portal_gateway.services.links import LINK_PATH, SIGN_IN_PATH
-from portal_gateway.web import link_page, sign_in_page
+from portal_gateway.web import invoice_documents, link_page, sign_in_page
 from portal_gateway.web.graphql import GRAPHQL_PATH, GraphQLEndpoint
 from portal_gateway.web.health import healthz, readyz
 from portal_gateway.web.middleware import (
@@ -30,6 +30,7 @@ def routes(settings: Settings, schema: Schema) -> list[Route]:
         Route(SIGN_IN_PATH, sign_in_page.submit, methods=["POST"]),
         Route(static_link, sign_in_page.show, methods=["GET"]),
         Route(static_link, sign_in_page.submit, methods=["POST"]),
+        Route(invoice_documents.INVOICE_PDF_PATH, invoice_documents.show, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]

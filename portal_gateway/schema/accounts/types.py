@@ -48,19 +48,19 @@ class CustomerAccount(Node):
     phone: str | None = column("phone")
     created_at: datetime = column("created_at")
 
+    tax_id: str | None = column(
+        "tax_id",
+        description="The buyer's tax registration (e.g. a VAT id), printed on invoices issued "
+        "after it is set.",
+    )
+    locale: str = column(
+        "locale",
+        description='BCP 47 language tag for emails, hosted pages and invoices, e.g. "de" or "pt".',
+    )
+
     @strawberry.field
     def billing_address(self) -> Address | None:
-        row = self.row
-        if not (row.address_line1 and row.address_city and row.address_country):
-            return None
-        return Address(
-            line1=row.address_line1,
-            line2=row.address_line2,
-            city=row.address_city,
-            state=row.address_state,
-            postal_code=row.address_postal_code,
-            country=row.address_country,
-        )
+        return Address.of(self.row, "address_")
 
     @strawberry.field(
         description="Credit from downgrades, per currency, used by later invoices first."

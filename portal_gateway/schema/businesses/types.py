@@ -10,6 +10,7 @@ from portal_gateway.schema.connections import Connection
 from portal_gateway.schema.context import Info
 from portal_gateway.schema.nodes import Node, column, node_type
 from portal_gateway.schema.refs import CustomerAccountRef
+from portal_gateway.schema.values import Address
 from portal_gateway.services.links import static_portal_url
 
 
@@ -26,6 +27,15 @@ class Business(Node):
         "allow_subscription_updates",
         description="Whether customers may upgrade or downgrade their plans in the portal.",
     )
+
+    tax_id: str | None = column(
+        "tax_id",
+        description="The business's tax registration (e.g. a VAT id), as printed on its invoices.",
+    )
+
+    @strawberry.field(description="The business's address, as printed on its invoices.")
+    def address(self) -> Address | None:
+        return Address.of(self.row, "address_")
 
     @strawberry.field(
         description="The never-expiring link where a customer enters an email to get a "

@@ -7,9 +7,18 @@ from datetime import datetime
 import strawberry
 
 from portal_gateway import models
+from portal_gateway.core import clock
 from portal_gateway.models.enums import InvoiceStatus
 from portal_gateway.schema.context import Info
-from portal_gateway.schema.nodes import Node, column, money, node_type, relation, wrap_optional
+from portal_gateway.schema.nodes import (
+    Node,
+    column,
+    global_id,
+    money,
+    node_type,
+    relation,
+    wrap_optional,
+)
 from portal_gateway.schema.refs import BusinessRef, PaymentRef, SubscriptionRef
 from portal_gateway.schema.values import Money
 
@@ -56,6 +65,13 @@ class Invoice(Node):
     async def lines(self, info: Info) -> list[InvoiceLine]:
         rows = await info.context.loaders.lines_by_invoice.load(self.row.id)
         return [InvoiceLine(row=line, currency=self.row.currency) for line in rows]
+
+    @strawberry.field(description="A short-lived signed link to this invoice as a PDF.")
+    def pdf_url(self, info: Info) -> str:
+        resources = info.context.resources
+        return resources.document_links.invoice_pdf_url(
+            resources.settings.public_url, global_id(self), clock.now()
+        )
 
     @strawberry.field
     async def payment(self, info: Info) -> PaymentRef | None:

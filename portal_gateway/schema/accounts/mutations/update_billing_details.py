@@ -11,17 +11,7 @@ from portal_gateway.schema.accounts.types import CustomerAccount
 from portal_gateway.schema.context import Info
 from portal_gateway.schema.errors import InvalidInputError, NotFoundError, mutation
 from portal_gateway.schema.permissions import IsCustomer
-from portal_gateway.services.accounts import AddressInput as Address
-
-
-@strawberry.input
-class AddressInput:
-    line1: str
-    line2: str | None = None
-    city: str
-    state: str | None = None
-    postal_code: str | None = None
-    country: str
+from portal_gateway.schema.values import AddressInput
 
 
 @strawberry.input
@@ -30,6 +20,16 @@ class UpdateBillingDetailsInput:
     name: str | None = None
     phone: str | None = None
     billing_address: AddressInput | None = None
+    tax_id: str | None = strawberry.field(
+        default=None,
+        description="The buyer's tax registration (e.g. a VAT id), printed on invoices issued "
+        "after it is set; an empty string removes it.",
+    )
+    locale: str | None = strawberry.field(
+        default=None,
+        description="One of the supported locales; anything else is an InvalidInputError on "
+        "field locale.",
+    )
 
 
 @strawberry.type
@@ -46,19 +46,15 @@ UpdateBillingDetailsResult = Annotated[
 async def update_billing_details(
     info: Info, input: UpdateBillingDetailsInput
 ) -> UpdateBillingDetailsResult:
-    given = input.billing_address
-    address = None
-    if given is not None:
-        address = Address(
-            line1=given.line1,
-            line2=given.line2,
-            city=given.city,
-            state=given.state,
-            postal_code=given.postal_code,
-            country=given.country,
-        )
+    address = input.billing_address.to_address() if input.billing_address else None
     account = await account_resolvers.update_billing_details(
-        info.context, input.account_id, name=input.name, phone=input.phone, address=address
+        info.context,
+        input.account_id,
+        name=input.name,
+        phone=input.phone,
+        address=address,
+        tax_id=input.tax_id,
+        locale=input.locale,
     )
     return UpdateBillingDetailsSuccess(account=CustomerAccount(row=account))
 

@@ -11,6 +11,7 @@ from portal_gateway.schema.businesses.types import Business
 from portal_gateway.schema.context import Info
 from portal_gateway.schema.errors import InvalidInputError, mutation
 from portal_gateway.schema.permissions import IsMerchant
+from portal_gateway.schema.values import AddressInput
 
 
 @strawberry.input
@@ -25,6 +26,14 @@ class UpdateBusinessSettingsInput:
     )
     website_url: str | None = strawberry.field(
         default=None, description="Your website, linked from hosted pages."
+    )
+    address: AddressInput | None = strawberry.field(
+        default=None, description="Your address, printed on invoices issued from now on."
+    )
+    tax_id: str | None = strawberry.field(
+        default=None,
+        description="Your tax registration (e.g. a VAT id), printed on invoices issued from now "
+        "on; an empty string removes it.",
     )
 
 
@@ -48,6 +57,8 @@ async def update_business_settings(
         logo_url=input.logo_url,
         support_email=input.support_email,
         website_url=input.website_url,
+        address=input.address.to_address() if input.address else None,
+        tax_id=input.tax_id,
     )
     return UpdateBusinessSettingsSuccess(business=Business(row=business))
 
