@@ -15,7 +15,9 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from portal_gateway.auth.document_links import DocumentLinks, LinkVerdict
+from portal_gateway.config import Settings
 from portal_gateway.core import clock
+from portal_gateway.documents import fonts
 from portal_gateway.models import BusinessLogo, CustomerAccount
 from tests.api import Api
 from tests.factories import Merchant, World, gid, unique_email
@@ -279,3 +281,35 @@ async def test_the_same_logo_set_again_is_kept_once(world: World, api: Api) -> N
                 BusinessLogo.business_id == business.id)
         )  # fmt: skip
     assert logos == 1
+
+
+async def test_without_the_cjk_fonts_a_japanese_invoice_says_so(
+    world: World, api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The fonts for zh, ja and ko are an optional extra: without it the link answers 503
+    (the customer can come back) and the log names what to install."""
+    _, _, token, invoice_id = await _customer_with_invoice(world, api, locale="ja")
+    real = fonts.locate
+    monkeypatch.setattr(
+        fonts, "locate", lambda face: None if face.package == "justmytype_intl_cjk" else real(face)
+    )
+    _, url = await _pdf_url(api, invoice_id, token)
+    response = await api.client.get(url)
+    assert response.status_code == 503
+    assert "fonts" in response.text
+    assert "portal-gateway[cjk]" in caplog.text
+
+
+async def test_live_mode_needs_invoice_link_keys_of_its_own() -> None:
+    live = {"mode": "live", "secret_key": "s" * 40, "jwt_keys": '{"k": "' + "k" * 40 + '"}',
+            "public_url": "https://p.example", "payment_processor": "test",
+            "email_backend": "smtp"}  # fmt: skip
+    assert Settings(**live, document_keys='{"d": "' + "d" * 40 + '"}').document_signing_keys
+    for keys in (None, '{"d": "' + "s" * 40 + '"}', '{"d": "' + "k" * 40 + '"}', '{"d": "short"}'):
+        with pytest.raises(ValueError, match="PORTAL_DOCUMENT_KEYS"):
+            Settings(**live, document_keys=keys)
+    test_mode = Settings(mode="test")
+    assert test_mode.document_signing_keys["dev"] not in (
+        test_mode.secret_key.get_secret_value(),
+        *test_mode.signing_keys.values(),
+    )
