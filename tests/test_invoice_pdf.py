@@ -52,8 +52,16 @@ APRIL = datetime(2026, 4, 1, tzinfo=UTC)
 
 @pytest.fixture(scope="session")
 def fonts_dir() -> Path:
-    directory = Settings().font_cache_path  # PORTAL_FONT_CACHE_DIR, which conftest sets
+    """The machine's test font cache (PORTAL_FONT_CACHE_DIR, which conftest sets), made two
+    copies at a time when it is cold: minutes once, since CJK fonts are large; nothing after."""
+    directory = Settings().font_cache_path
     directory.mkdir(parents=True, exist_ok=True)
+    wanted = [
+        (face, weight) for face in fonts.FACES if fonts.locate(face) for weight in fonts.WEIGHTS
+    ]
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
+        faces, weights = zip(*wanted, strict=True)
+        list(pool.map(fonts.static_font, faces, weights, [directory] * len(wanted)))
     return directory
 
 
