@@ -275,3 +275,21 @@ async def test_graphiqls_query_cannot_be_extended_by_a_business_name(
     assert literal is not None
     document = parse(json.loads(literal.group(1)))
     assert [d.operation.value for d in document.definitions] == ["query"]  # type: ignore[attr-defined]
+
+
+async def test_a_document_asked_again_is_not_validated_again(client: httpx.AsyncClient) -> None:
+    """Validation is cached by document and rules, so the rules must be the same objects on
+    every request; the limits still hold for a document answered from the cache."""
+    from strawberry.extensions.validation_cache import DEFAULT_MAXSIZE, _get_validate_cache
+
+    cache = _get_validate_cache(DEFAULT_MAXSIZE)
+    query = "{ viewer { id email } currentBusiness { id name } }"
+    await client.post("/graphql", json={"query": query})
+    hits = cache.cache_info().hits
+    for _ in range(3):
+        response = await client.post("/graphql", json={"query": query})
+        assert response.json() == {"data": {"viewer": None, "currentBusiness": None}}
+    assert cache.cache_info().hits == hits + 3
+    for _ in range(2):
+        too_deep = (await client.post("/graphql", json={"query": _nested()})).json()
+        assert "QUERY_TOO_COMPLEX" in {error["extensions"]["code"] for error in too_deep["errors"]}

@@ -51,12 +51,18 @@ class PortalSchema(strawberry.Schema):
 
 
 def build_schema(*, introspection: bool = True, field_suggestions: bool = True) -> PortalSchema:
+    # The limiters' rules are classes that each limiter makes anew when built. Made once here,
+    # every request validates with the same rules, so the validation cache (keyed by the
+    # document and the rules) hits; built per request, it never did (issue 13).
+    rules = (
+        *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+        MaxDirectivesRule,
+    )
     extensions: list[Any] = [
         ErrorCodes,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        lambda: AddValidationRules([MaxDirectivesRule]),
+        lambda: AddValidationRules(list(rules)),
         # No ParserCache: it re-raises a cached syntax error outside on_operation, so the
         # error would miss its code (strawberry 0.341.2). Parsing is cheap next to SQL.
         ValidationCache,
