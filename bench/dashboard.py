@@ -269,9 +269,11 @@ async def statements_per_request(db: Database, settings: Settings, access_token:
     ):
         headers = {"Authorization": f"Bearer {access_token}"}
         await client.post("/graphql", json={"query": DASHBOARD}, headers=headers)  # warm up
-        event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+        for engine in (db.engine, db.read_engine):
+            event.listen(engine.sync_engine, "before_cursor_execute", note)
         response = await client.post("/graphql", json={"query": DASHBOARD}, headers=headers)
-        event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+        for engine in (db.engine, db.read_engine):
+            event.remove(engine.sync_engine, "before_cursor_execute", note)
     body = response.json()
     assert "errors" not in body, body
     assert body["data"]["viewer"]["invoices"]["totalCount"] == INVOICES

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from portal_gateway.db import Database
@@ -25,8 +26,7 @@ def counting_statements(db: Database) -> Iterator[list[str]]:
     def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    # On PostgreSQL the read engine is a view of the same engine and shares its events.
-    engines = [db.engine.sync_engine] + ([db.read_engine.sync_engine] if db.is_sqlite else [])
+    engines = [db.engine.sync_engine, db.read_engine.sync_engine]
     for engine in engines:
         event.listen(engine, "before_cursor_execute", note)
     try:
@@ -146,3 +146,34 @@ async def test_plan_change_previews_cost_the_same_for_two_subscriptions_as_for_f
     """Each preview reads through the request's loaders: a page of subscriptions with their
     previews is a fixed number of statements, and one connection."""
     assert await _preview_statements(world, api, 2) == await _preview_statements(world, api, 40)
+
+
+async def test_reads_run_in_autocommit_without_begin_or_rollback(
+    world: World, api: Api, db: Database
+) -> None:
+    """What the database receives for a dashboard read on PostgreSQL, the driver's own
+    BEGIN and ROLLBACK and the pool's liveness check included: statements, nothing more."""
+    if db.is_sqlite:
+        pytest.skip("SQLite has no round trips to save")
+    import asyncpg
+
+    business = await world.business()
+    account = await world.account(business, unique_email())
+    await world.invoices(account, 3)
+    token = await api.session_for(business, account)
+    sent: list[str] = []
+    execute = asyncpg.connection.Connection.execute
+
+    async def recording(connection: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(query.strip().upper())
+        return await execute(connection, query, *args, **kwargs)
+
+    asyncpg.connection.Connection.execute = recording  # type: ignore[method-assign]
+    try:
+        with counting_statements(db) as statements:
+            body = await api.gql(DASHBOARD, token=token)
+    finally:
+        asyncpg.connection.Connection.execute = execute  # type: ignore[method-assign]
+    assert len(body["data"]["viewer"]["invoices"]["edges"]) == 3
+    assert statements
+    assert [query for query in sent if query.startswith(("BEGIN", "ROLLBACK", "COMMIT"))] == []
