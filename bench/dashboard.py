@@ -180,6 +180,8 @@ async def _fill(
                 "credit_applied_minor": 0,
                 "billing_name": account.name,
                 "billing_email": account.email,
+                "locale": account.locale,
+                "seller_name": "Bench Business",
                 "created_at": issued,
             }
         )

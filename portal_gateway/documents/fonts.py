@@ -16,6 +16,7 @@ import hashlib
 import importlib.util
 import logging
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -254,3 +255,8 @@ def _digest(path: Path) -> str:
 def _lock_for(target: Path) -> threading.Lock:
     with _locks_guard:
         return _locks.setdefault(target, threading.Lock())
+
+
+if __name__ == "__main__":  # what `serve` runs, in a process of its own, at start-up
+    os.nice(10)
+    build_fonts(Path(sys.argv[1]))

@@ -31,7 +31,7 @@ async def running(resources: Resources) -> AsyncIterator[None]:
         )
     except Exception:
         log.exception("reconcile at start-up failed; the next round retries")
-    prepare_in_background(resources.settings.font_cache_path)
+    fonts = prepare_in_background(resources.settings.font_cache_path)
     tasks = [
         asyncio.create_task(
             deliver_forever(dispatcher_for(resources), resources.settings.outbox_poll_seconds)
@@ -44,6 +44,7 @@ async def running(resources: Resources) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        fonts.terminate()
         for task in tasks:
             task.cancel()
             with suppress(asyncio.CancelledError):

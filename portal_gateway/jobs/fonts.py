@@ -1,28 +1,25 @@
-"""The invoice fonts' fixed weights, made in the background when `serve` starts, so that the
-first PDF of a language does not wait minutes for them (a daemon thread: a process that
-stops mid-build leaves no font behind, since each copy is written whole, then renamed)."""
+"""The invoice fonts' fixed weights, made ahead when `serve` starts, so that the first PDF of
+a language does not wait minutes for them.
+
+In a process of its own, at low priority: instancing is pure Python for minutes (CJK), and
+in a thread of the server it held the GIL so that every request ran three times slower
+(bench/dashboard.py: 3.3 to 1.2 requests/s). A process that stops mid-build leaves no font
+behind: each copy is written whole, then renamed.
+"""
 
 from __future__ import annotations
 
-import logging
-import threading
+import subprocess
+import sys
 from pathlib import Path
 
-from portal_gateway.documents.fonts import build_fonts
 
-log = logging.getLogger(__name__)
-
-
-def prepare_in_background(fonts_dir: Path) -> threading.Thread:
-    def build() -> None:
-        try:
-            made = [font for font in build_fonts(fonts_dir) if font.built]
-        except Exception:  # a font that cannot be made now is made, or reported, when asked for
-            log.exception("making the invoice fonts failed; documents make them when needed")
-            return
-        if made:
-            log.info("invoice fonts made: %s", ", ".join(f"{f.face.name} {f.weight}" for f in made))
-
-    thread = threading.Thread(target=build, name="invoice-fonts", daemon=True)
-    thread.start()
-    return thread
+def prepare_in_background(fonts_dir: Path) -> subprocess.Popen[bytes]:
+    """Start making every weight the installed packages give (nothing if all are made);
+    the caller terminates it at shutdown."""
+    return subprocess.Popen(  # noqa: S603  (our own module, with a path we own)
+        [sys.executable, "-m", "portal_gateway.documents.fonts", str(fonts_dir)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        process_group=0,  # a Ctrl-C in the terminal is the server's to handle, not its
+    )
