@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import ColumnElement, Select, false, inspect, select
+from sqlalchemy.orm import QueryableAttribute
 
 from portal_gateway.auth.principal import MerchantPrincipal, PortalPrincipal, Principal
 from portal_gateway.models import Business, CustomerAccount
@@ -30,8 +30,8 @@ def _businesses_of_email(email_normalized: str) -> Select[str]:
 
 def account_condition(
     principal: Principal,
-    account_id: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
-    business_id: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
+    account_id: QueryableAttribute[str] | QueryableAttribute[str | None],
+    business_id: QueryableAttribute[str] | QueryableAttribute[str | None],
 ) -> ColumnElement[bool]:
     """Rows that belong to a customer account the principal may see."""
     if isinstance(principal, MerchantPrincipal):
@@ -45,7 +45,7 @@ def account_condition(
 
 def business_condition(
     principal: Principal,
-    business_id: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
+    business_id: QueryableAttribute[str] | QueryableAttribute[str | None],
 ) -> ColumnElement[bool]:
     """Rows of a business the principal may see (its catalogue, its settings)."""
     if isinstance(principal, MerchantPrincipal):
@@ -57,12 +57,14 @@ def business_condition(
     return false()
 
 
-def scope_condition(model: type[Any], principal: Principal) -> ColumnElement[bool]:
-    """The condition for rows of `model`: by account where it has one, else by business."""
-    if model is CustomerAccount:
-        return account_condition(principal, CustomerAccount.id, CustomerAccount.business_id)
-    if model is Business:
-        return business_condition(principal, Business.id)
+def scope_condition(model: Any, principal: Principal) -> ColumnElement[bool]:
+    """The condition for rows of `model` (a table's entity or an alias of it): by account
+    where it has one, else by business."""
+    mapped = inspect(model).mapper.class_
+    if mapped is CustomerAccount:
+        return account_condition(principal, model.id, model.business_id)
+    if mapped is Business:
+        return business_condition(principal, model.id)
     if hasattr(model, "account_id"):
         return account_condition(principal, model.account_id, model.business_id)
     return business_condition(principal, model.business_id)

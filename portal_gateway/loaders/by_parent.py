@@ -21,7 +21,7 @@ from portal_gateway.models import (
     Payment,
     Product,
 )
-from portal_gateway.models.enums import PaymentStatus
+from portal_gateway.queries.payments import settling_first
 
 M = TypeVar("M")
 
@@ -84,20 +84,18 @@ class PaymentByInvoiceIdLoader(DataLoader[str, Payment | None]):
         self._principal = principal
 
     async def batch_load_fn(self, invoice_ids: list[str]) -> list[Payment | None]:
-        stmt = scoped(
-            select(Payment).where(Payment.invoice_id.in_(set(invoice_ids))),
+        rank = (
+            func.row_number()
+            .over(partition_by=Payment.invoice_id, order_by=settling_first(Payment))
+            .label("rank")
+        )
+        ranked = scoped(
+            select(Payment.id, rank).where(Payment.invoice_id.in_(set(invoice_ids))),
             Payment,
             self._principal,
-        ).order_by(*newest_first(Payment))
-        chosen: dict[str, Payment] = {}
-        for payment in await self._reader.scalars(stmt):
-            assert payment.invoice_id is not None
-            current = chosen.get(payment.invoice_id)
-            if current is None or (
-                payment.status is PaymentStatus.SUCCEEDED
-                and current.status is not PaymentStatus.SUCCEEDED
-            ):
-                chosen[payment.invoice_id] = payment
+        ).subquery()
+        stmt = select(Payment).join(ranked, ranked.c.id == Payment.id).where(ranked.c.rank == 1)
+        chosen = {payment.invoice_id: payment for payment in await self._reader.scalars(stmt)}
         return [chosen.get(invoice_id) for invoice_id in invoice_ids]
 
 

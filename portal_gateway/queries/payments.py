@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, case
 
 from portal_gateway.auth.principal import Principal
 from portal_gateway.models import PaymentMethod
+from portal_gateway.models.enums import PaymentStatus
 from portal_gateway.queries.readable import readable
 
 
@@ -16,3 +19,10 @@ def saved_cards(principal: Principal, *, business_id: str | None = None) -> Sele
         .where(PaymentMethod.detached_at.is_(None))
         .order_by(PaymentMethod.created_at.desc(), PaymentMethod.id.desc())
     )
+
+
+def settling_first(payment: Any) -> tuple[ColumnElement[Any], ...]:
+    """An invoice's payments, the one that settled it first: the latest successful one,
+    else the latest. `payment` is the Payment entity or an alias of it."""
+    succeeded_first = case((payment.status == PaymentStatus.SUCCEEDED, 0), else_=1)
+    return succeeded_first, payment.created_at.desc(), payment.id.desc()

@@ -20,6 +20,7 @@ from portal_gateway.models import (
 )
 from portal_gateway.models.enums import SubscriptionStatus
 from portal_gateway.queries.accounts import viewer_accounts
+from portal_gateway.queries.businesses import listing_order
 from portal_gateway.queries.payments import saved_cards
 from portal_gateway.queries.readable import readable
 from portal_gateway.queries.subscriptions import readable_subscriptions
@@ -51,7 +52,7 @@ async def viewer(ctx: Context) -> Viewer | None:
 async def businesses(ctx: Context, viewer: Viewer) -> list[Business]:
     ids = list(dict.fromkeys(account.business_id for account in viewer.accounts))
     found = await ctx.loaders.business.load_many(ids)
-    return sorted((b for b in found if b is not None), key=lambda b: (b.name, b.id))
+    return sorted((b for b in found if b is not None), key=lambda b: listing_order(b.name, b.id))
 
 
 def _business(business_id: str | None) -> str | None:

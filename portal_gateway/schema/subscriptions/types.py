@@ -27,6 +27,7 @@ from portal_gateway.schema.refs import (
     ProductRef,
 )
 from portal_gateway.schema.values import Money
+from portal_gateway.services import subscription_facts
 
 
 @strawberry.type
@@ -77,23 +78,17 @@ class Subscription(Node):
 
     @strawberry.field
     def recurring_price(self) -> Money:
-        return Money.of(self.row.unit_price_minor * self.row.quantity, self.row.currency)
+        return Money.of(subscription_facts.recurring_minor(self.row), self.row.currency)
 
     @strawberry.field(description="When the next renewal is charged; null once it will not renew.")
     def next_billing_date(self) -> datetime | None:
-        row = self.row
-        if row.status is not SubscriptionStatus.ACTIVE or row.cancel_at_period_end:
-            return None
-        if row.ends_at is not None and row.ends_at <= row.current_period_end:
-            return None
-        return row.current_period_end
+        return subscription_facts.next_billing_date(self.row)
 
     @strawberry.field(
         description="What must be paid to reactivate an ON_HOLD subscription; zero otherwise."
     )
     def outstanding_amount(self) -> Money:
-        on_hold = self.row.status is SubscriptionStatus.ON_HOLD
-        return Money.of(self.row.dues_minor if on_hold else 0, self.row.currency)
+        return Money.of(subscription_facts.outstanding_minor(self.row), self.row.currency)
 
     @strawberry.field(
         description="Plans of the same collection that this subscription may move to now; "
