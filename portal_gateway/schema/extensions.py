@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -200,3 +201,27 @@ class ErrorCodes(SchemaExtension):
             original_error=error.original_error,
             extensions={**(error.extensions or {}), "code": code},
         )
+
+
+PARSED_DOCUMENTS = 256
+_parsed: OrderedDict[tuple[str, str], DocumentNode] = OrderedDict()
+
+
+class ParsedDocuments(SchemaExtension):
+    """Each query text parsed once: a portal sends the same few documents again and again.
+    Only a parse that succeeded is kept (Strawberry's ParserCache keeps errors too, and
+    re-raises them where the error would miss its code); the same document object each
+    time also lets the compiled read path find its plan at once."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        key = (context.query or "", repr(sorted(context.parse_options.items())))
+        found = _parsed.get(key)
+        if found is not None:
+            _parsed.move_to_end(key)
+            context.graphql_document = found
+        yield
+        if found is None and context.query and context.graphql_document is not None:
+            _parsed[key] = context.graphql_document
+            if len(_parsed) > PARSED_DOCUMENTS:
+                _parsed.popitem(last=False)
