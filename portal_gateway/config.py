@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     introspection: bool | None = None
     db_pool_size: int = 10
+    # asyncpg's prepared-statement cache per connection: 0 behind PgBouncer in transaction
+    # mode. And PostgreSQL's plan_cache_mode for our sessions (None: the server's default).
+    db_statement_cache_size: int = Field(default=100, ge=0)
+    db_plan_cache_mode: Literal["auto", "force_custom_plan", "force_generic_plan"] | None = None
+    # On PostgreSQL, queries whose selections compile skip the resolvers (issue 13); off,
+    # every read goes through Strawberry, the reference.
+    compiled_reads: bool = True
     # Larger request bodies are refused (413) before they are read whole.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_level: str = "INFO"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from asyncpg.exceptions import CannotConnectNowError, PostgresConnectionError
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -48,14 +50,31 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
 class Database:
     """The process's engines. Owned by the app's lifespan or a CLI command."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        statement_cache_size: int = 100,
+        plan_cache_mode: str | None = None,
+    ) -> None:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        self._pool_size = pool_size
+        self._statement_cache_size = statement_cache_size
+        self._server_settings = {"plan_cache_mode": plan_cache_mode} if plan_cache_mode else {}
+        self._raw_pool: asyncpg.Pool | None = None
+        self._raw_pool_lock = asyncio.Lock()
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:
             options: dict[str, Any] = {
+                "connect_args": {
+                    # 0 behind PgBouncer in transaction mode (DESIGN: Scaling out).
+                    "prepared_statement_cache_size": statement_cache_size,
+                    **({"server_settings": self._server_settings} if plan_cache_mode else {}),
+                },
                 "pool_size": pool_size,
                 "max_overflow": pool_size,
                 "pool_pre_ping": True,
@@ -72,7 +91,33 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        return cls(settings.database_url, pool_size=settings.db_pool_size)
+        return cls(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            statement_cache_size=settings.db_statement_cache_size,
+            plan_cache_mode=settings.db_plan_cache_mode,
+        )
+
+    @asynccontextmanager
+    async def raw_reads(self) -> AsyncIterator[asyncpg.Connection]:
+        """An asyncpg connection for the compiled read path (PostgreSQL only): autocommit, no
+        ORM, from a pool of its own made on first use."""
+        pool = self._raw_pool or await self._open_raw_pool()
+        async with pool.acquire() as connection:
+            yield connection
+
+    async def _open_raw_pool(self) -> asyncpg.Pool:
+        async with self._raw_pool_lock:
+            if self._raw_pool is None:
+                dsn = make_url(self.url).set(drivername="postgresql")
+                self._raw_pool = await asyncpg.create_pool(
+                    dsn.render_as_string(hide_password=False),
+                    min_size=1,
+                    max_size=self._pool_size,
+                    statement_cache_size=self._statement_cache_size,
+                    server_settings=self._server_settings or None,
+                )
+            return self._raw_pool
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -83,6 +128,9 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
         await self.read_engine.dispose()
+        if self._raw_pool is not None:
+            await self._raw_pool.close()
+            self._raw_pool = None
 
 
 def database_unavailable(error: BaseException) -> bool:

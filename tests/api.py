@@ -3,10 +3,12 @@ made through createPortalSession and signIn, as a merchant would."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import graphql
 import httpx
 from asgi_lifespan import LifespanManager
 
@@ -55,11 +57,54 @@ def web_of_logos(
     return LogoFetcher(resolver=resolve, transport=httpx.MockTransport(answer))
 
 
-class Api:
-    """A GraphQL client of the app; `client` may be swapped for one of another app."""
+def is_read(query: str) -> bool:
+    """Whether the document is queries only (no mutation): what both read paths answer."""
+    try:
+        document = graphql.parse(query)
+    except graphql.GraphQLError:
+        return False
+    return all(
+        isinstance(d, graphql.OperationDefinitionNode)
+        and d.operation is graphql.OperationType.QUERY
+        for d in document.definitions
+        if isinstance(d, graphql.ExecutableDefinitionNode)
+        and not isinstance(d, graphql.FragmentDefinitionNode)
+    )
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+
+class Api:
+    """A GraphQL client of the app; `client` may be swapped for one of another app.
+
+    Given the app's `settings` on PostgreSQL, every query it sends is answered twice, by
+    the compiled read path and by Strawberry, and the two answers must be the same bytes
+    once parsed: every query of the test suite checks that the paths agree."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: Settings | None = None) -> None:
         self.client = client
+        self.settings = settings
+        self.compared = 0
+
+    async def _both_paths(
+        self, payload: dict[str, Any], headers: dict[str, str], compiled: httpx.Response
+    ) -> None:
+        settings = self.settings
+        assert settings is not None
+        for attempt in range(2):
+            settings.compiled_reads = False
+            try:
+                reference = await self.client.post("/graphql", json=payload, headers=headers)
+            finally:
+                settings.compiled_reads = True
+            same = compiled.status_code == reference.status_code and json.dumps(
+                compiled.json()
+            ) == json.dumps(reference.json())
+            if same:
+                self.compared += 1
+                return
+            if attempt == 0:  # a signed link's expiry may have crossed a second: once more
+                compiled = await self.client.post("/graphql", json=payload, headers=headers)
+        assert json.dumps(compiled.json()) == json.dumps(reference.json()), payload["query"]
+        assert compiled.status_code == reference.status_code
 
     async def gql(
         self,
@@ -70,9 +115,11 @@ class Api:
         expect_errors: bool = False,
     ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = await self.client.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
+        payload = {"query": query, "variables": variables or {}}
+        response = await self.client.post("/graphql", json=payload, headers=headers)
+        settings = self.settings
+        if settings is not None and settings.compiled_reads and is_read(query):
+            await self._both_paths(payload, headers, response)
         body: dict[str, Any] = response.json()
         if not expect_errors:
             assert response.status_code == 200, body

@@ -126,8 +126,9 @@ def world(db: Database) -> World:
 
 
 @pytest.fixture
-def api(client: httpx.AsyncClient) -> Api:
-    return Api(client)
+def api(client: httpx.AsyncClient, settings: Settings, db: Database) -> Api:
+    """On PostgreSQL, every query is answered by both read paths and compared."""
+    return Api(client, None if db.is_sqlite else settings)
 
 
 @pytest.fixture

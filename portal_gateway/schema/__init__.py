@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 # Importing the areas registers their node types and their enums, before the schema is built.
+from portal_gateway.compiled.executor import CompiledReadsExecutor
 from portal_gateway.schema import enums  # noqa: F401
 from portal_gateway.schema.accounts import types as _accounts  # noqa: F401
 from portal_gateway.schema.businesses import types as _businesses  # noqa: F401
@@ -29,6 +30,7 @@ from portal_gateway.schema.extensions import (
     ErrorCodes,
     MaxDirectivesRule,
     OperationNameRequired,
+    ParsedDocuments,
     StorableText,
 )
 from portal_gateway.schema.invoices import types as _invoices  # noqa: F401
@@ -63,8 +65,7 @@ def build_schema(*, introspection: bool = True, field_suggestions: bool = True) 
         ErrorCodes,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: AddValidationRules(list(rules)),
-        # No ParserCache: it re-raises a cached syntax error outside on_operation, so the
-        # error would miss its code (strawberry 0.341.2). Parsing is cheap next to SQL.
+        ParsedDocuments,
         ValidationCache,
         OperationNameRequired,
         StorableText,
@@ -76,6 +77,9 @@ def build_schema(*, introspection: bool = True, field_suggestions: bool = True) 
         mutation=Mutation,
         types=node_types(),  # a node type reachable only through `node` must be listed
         extensions=extensions,
+        # Root query fields whose selection compiles are answered by their plan on
+        # PostgreSQL (portal_gateway.compiled); the rest by Strawberry's resolvers.
+        execution_context_class=CompiledReadsExecutor,
         config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
     )
 
