@@ -1,23 +1,46 @@
-"""Dashboard benchmark: our GraphQL stack against one hand-written SQL query.
+"""Dashboard benchmark: compiled reads, Strawberry, and hand-written SQL, side by side.
 
-    .venv/bin/python bench/dashboard.py [--seconds 15] [--concurrency 8]
+    .venv/bin/python bench/dashboard.py [--seconds 5] [--rounds 5] [--concurrency 8]
+        [--plan-cache-mode auto|force_custom_plan|force_generic_plan]
 
-On PostgreSQL (PORTAL_BENCH_DATABASE_URL, default the local server; a fresh
-database is created and dropped), it builds a business whose customer has 200
-subscriptions and 2,000 invoices (each with a line and a payment), serves the
-app with uvicorn on loopback, signs in through createPortalSession + signIn, and
-runs bench/dashboard.graphql with N concurrent clients for a bounded time. It
-prints SQL statements per request, requests per second, p50 and p99 latency,
-next to the same figures for one hand-written SQL query that returns the same
-data as JSON through asyncpg (the floor for our stack). Twice: for a customer of one business in a
-BUSINESS session, and for a customer of 20 businesses (10 subscriptions and
-100 invoices at each) in a UNIFIED session.
+On PostgreSQL (PORTAL_BENCH_DATABASE_URL, default the local server; a fresh database is
+created and dropped), it builds two customers, each with 200 subscriptions and 2,000
+invoices (each with a line and a payment): one at a single business, signed in through
+createPortalSession + signIn (a BUSINESS session), and one spread over 20 businesses (10
+subscriptions and 100 invoices at each), signed in with an emailed unified link (a UNIFIED
+session). For both it loads two pages with N concurrent clients: bench/dashboard.graphql
+(every connection at first: 100) and bench/small_page.graphql (the newest 10 invoices).
+
+The contenders, each a process of its own with one uvicorn worker on loopback, all running
+the whole time:
+
+- compiled: `portal_gateway.cli serve` with PORTAL_COMPILED_READS=true;
+- strawberry: the same with PORTAL_COMPILED_READS=false (every read through the resolvers);
+- floor: one hand-written SQL statement that builds the same data as JSON, scoped as the
+  session is. For the dashboard, run by asyncpg in this process, with plan_cache_mode auto
+  and force_custom_plan (a pool each). For the small page, served over HTTP by a bare
+  Starlette endpoint (bench/floor_server.py: asyncpg pool, no GraphQL, no sign-in) and
+  loaded by the same client code, and run in this process too.
+
+Both servers and the Starlette floor get the plan_cache_mode of --plan-cache-mode
+(PORTAL_DB_PLAN_CACHE_MODE; default unset: the server's); the small page's in-process floor
+runs with auto. Both customers live in the one database, ANALYZEd once built. The
+contenders run in interleaved rounds (each once per round, --seconds each, after a short
+warm-up); the table shows the median over rounds of requests/s, p50 and p99 latency, SQL
+statements per request (counted once, in-process: SQLAlchemy's cursor executions on both
+engines plus asyncpg's Connection.fetch, which the compiled path reads with), the server
+process's user + system CPU per request (from /proc, in clock ticks: coarse on short rounds;
+a dash for a floor in this process) and response bytes. Every answer is checked (200, no
+errors), and once per scenario and page the compiled and Strawberry bodies must be
+identical and the counts those that were built.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import os
 import re
 import socket
@@ -26,6 +49,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +57,7 @@ from typing import Any
 import asyncpg
 import httpx
 from asgi_lifespan import LifespanManager
+from floor_server import SMALL_PAGE_BUSINESS_SQL, SMALL_PAGE_UNIFIED_SQL
 from sqlalchemy import event, insert
 from sqlalchemy.engine import make_url
 
@@ -68,6 +93,8 @@ from portal_gateway.services.links import mint_link
 
 HERE = Path(__file__).resolve().parent
 DASHBOARD = (HERE / "dashboard.graphql").read_text()
+SMALL_PAGE = (HERE / "small_page.graphql").read_text()
+PAGES = {"dashboard": DASHBOARD, "small page": SMALL_PAGE}
 ADMIN_URL = os.environ.get(
     "PORTAL_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
@@ -256,56 +283,6 @@ async def sign_in(client: httpx.AsyncClient, token: str) -> str:
     return access
 
 
-async def statements_per_request(db: Database, settings: Settings, access_token: str) -> int:
-    statements: list[str] = []
-
-    def note(*_: Any) -> None:
-        statements.append("x")
-
-    app = create_app(settings, db, background=False)
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url=settings.public_url
-        ) as client,
-    ):
-        headers = {"Authorization": f"Bearer {access_token}"}
-        await client.post("/graphql", json={"query": DASHBOARD}, headers=headers)  # warm up
-        for engine in (db.engine, db.read_engine):
-            event.listen(engine.sync_engine, "before_cursor_execute", note)
-        response = await client.post("/graphql", json={"query": DASHBOARD}, headers=headers)
-        for engine in (db.engine, db.read_engine):
-            event.remove(engine.sync_engine, "before_cursor_execute", note)
-    body = response.json()
-    assert "errors" not in body, body
-    assert body["data"]["viewer"]["invoices"]["totalCount"] == INVOICES
-    assert body["data"]["viewer"]["subscriptions"]["totalCount"] == SUBSCRIPTIONS
-    return len(statements)
-
-
-async def load(
-    call: Callable[[], Awaitable[int]], seconds: float, concurrency: int
-) -> tuple[float, float, float, int]:
-    """Requests per second, p50 and p99 in ms, response bytes of the last call."""
-    latencies: list[float] = []
-    size = 0
-    deadline = time.perf_counter() + seconds
-
-    async def worker() -> None:
-        nonlocal size
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            size = await call()
-            latencies.append(time.perf_counter() - started)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return len(latencies) / elapsed, statistics.median(latencies) * 1000, p99 * 1000, size
-
-
 HAND_WRITTEN_SQL_TEMPLATE = """
 SELECT json_build_object(
   'accounts', (SELECT json_agg(json_build_object('id', a.id, 'name', a.name,
@@ -389,97 +366,466 @@ def _free_port() -> int:
         return port
 
 
-async def scenario(
-    label: str, businesses: int, url: str, db: Database, args: argparse.Namespace
-) -> list[str]:
-    """Build the world, serve it, load it; the table rows for it."""
-    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-    email = f"{slug}.{uuid.uuid4().hex[:6]}@example.com"
-    api_key, customer_gid, account_id = await build_world(db, businesses, email)
-    port = _free_port()
-    public = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, PORTAL_DATABASE_URL=url, PORTAL_PUBLIC_URL=public,
-               PORTAL_LOG_LEVEL="WARNING")  # fmt: skip
-    server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "portal_gateway.cli", "serve", "--port", str(port), env=env
+# Measuring.
+
+
+@dataclass
+class Sample:
+    rate: float  # requests per second
+    p50: float  # ms
+    p99: float  # ms
+    size: int  # response bytes (the last one)
+    cpu: float | None  # server CPU ms per request; None in this process
+
+
+@dataclass
+class Contender:
+    scenario: str
+    page: str
+    name: str
+    call: Callable[[], Awaitable[int]]
+    pid: int | None  # the server process whose CPU a request costs; None: this process
+    statements: int
+    samples: list[Sample] = field(default_factory=list)
+
+    def median(self, figure: str) -> float:
+        return statistics.median(getattr(sample, figure) for sample in self.samples)
+
+
+async def load(
+    call: Callable[[], Awaitable[int]], seconds: float, concurrency: int
+) -> tuple[float, float, float, int, int]:
+    """Requests per second, p50 and p99 in ms, response bytes of the last call, requests."""
+    latencies: list[float] = []
+    size = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal size
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            size = await call()
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return (
+        len(latencies) / elapsed,
+        statistics.median(latencies) * 1000,
+        p99 * 1000,
+        size,
+        len(latencies),
     )
-    try:
-        limits = httpx.Limits(max_connections=args.concurrency)
-        async with httpx.AsyncClient(base_url=public, limits=limits, timeout=60) as client:
-            for _ in range(100):
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            if businesses == 1:
-                token = await business_token(client, api_key, customer_gid)
-            else:
-                token = await unified_token(db, email, public)
-            access = await sign_in(client, token)
-            settings = Settings(database_url=url, public_url=public)
-            per_request = await statements_per_request(db, settings, access)
-            headers = {"Authorization": f"Bearer {access}"}
 
-            async def graphql_call() -> int:
-                response = await client.post("/graphql", json={"query": DASHBOARD}, headers=headers)
-                assert response.status_code == 200
-                return len(response.content)
 
-            ours = await load(graphql_call, args.seconds, args.concurrency)
-    finally:
-        server.terminate()
-        await asyncio.wait_for(server.wait(), timeout=10)
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants, as /proc lists them now."""
+    tree, index = [pid], 0
+    while index < len(tree):
+        for children in Path(f"/proc/{tree[index]}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                tree += [int(child) for child in children.read_text().split()]
+        index += 1
+    return tree
 
-    pg = make_url(url)
-    pool = await asyncpg.create_pool(
-        host=pg.host, port=pg.port or 5432, user=pg.username, password=pg.password,
-        database=pg.database, min_size=args.concurrency, max_size=args.concurrency,
-    )  # fmt: skip
 
-    sql, argument = (
-        (BUSINESS_SQL, account_id) if businesses == 1 else (UNIFIED_SQL, canonical_email(email))
-    )
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of `pid` and its children so far, in seconds."""
+    ticks = 0
+    for member in _process_tree(pid):
+        try:
+            stat = Path(f"/proc/{member}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # from field 3 (state) on
+        ticks += int(fields[11]) + int(fields[12])  # fields 14 and 15: utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
-    async def sql_call() -> int:
+
+async def statements_per_request(
+    db: Database, url: str, public: str, access_token: str, query: str, *, compiled: bool
+) -> tuple[int, int]:
+    """The SQL statements one request for `query` sends, on the compiled path or not: through
+    the SQLAlchemy engines, and through asyncpg's Connection.fetch (the compiled path's)."""
+    through_orm: list[str] = []
+    through_fetch: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        through_orm.append(statement)
+
+    fetch = asyncpg.connection.Connection.fetch
+
+    async def counted_fetch(connection: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+        through_fetch.append(sql)
+        return await fetch(connection, sql, *args, **kwargs)
+
+    settings = Settings(database_url=url, public_url=public, compiled_reads=compiled)
+    app = create_app(settings, db, background=False)
+    headers = {"Authorization": f"Bearer {access_token}"}
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url=settings.public_url
+        ) as client,
+    ):
+        await client.post("/graphql", json={"query": query}, headers=headers)  # warm up
+        for engine in (db.engine, db.read_engine):
+            event.listen(engine.sync_engine, "before_cursor_execute", note)
+        asyncpg.connection.Connection.fetch = counted_fetch  # type: ignore[method-assign]
+        try:
+            response = await client.post("/graphql", json={"query": query}, headers=headers)
+        finally:
+            asyncpg.connection.Connection.fetch = fetch  # type: ignore[method-assign]
+            for engine in (db.engine, db.read_engine):
+                event.remove(engine.sync_engine, "before_cursor_execute", note)
+    check_graphql(response)
+    return len(through_orm), len(through_fetch)
+
+
+def check_graphql(response: httpx.Response) -> None:
+    """200 and no errors."""
+    assert response.status_code == 200, (response.status_code, response.text[:500])
+    if b'"errors"' in response.content:  # cheap first: most answers never say it
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+
+
+def check_totals(page: str, data: dict[str, Any]) -> None:
+    """The counts that were built."""
+    assert data["invoices"]["totalCount"] == INVOICES, data["invoices"]["totalCount"]
+    if page == "dashboard":
+        assert data["subscriptions"]["totalCount"] == SUBSCRIPTIONS
+
+
+def first_difference(a: Any, b: Any, path: str = "$") -> tuple[str, Any, Any] | None:
+    """Where two JSON values first differ (keys' order counts): path and both values."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if list(a) != list(b):
+            return f"{path} (keys)", list(a), list(b)
+        for key in a:
+            found = first_difference(a[key], b[key], f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        for index, (x, y) in enumerate(zip(a, b, strict=False)):
+            found = first_difference(x, y, f"{path}[{index}]")
+            if found:
+                return found
+        return None if len(a) == len(b) else (f"{path} (length)", len(a), len(b))
+    return None if json.dumps(a) == json.dumps(b) else (path, a, b)
+
+
+def graphql_call(
+    client: httpx.AsyncClient, query: str, headers: dict[str, str]
+) -> Callable[[], Awaitable[int]]:
+    payload = {"query": query}
+
+    async def call() -> int:
+        response = await client.post("/graphql", json=payload, headers=headers)
+        check_graphql(response)
+        return len(response.content)
+
+    return call
+
+
+def sql_call(pool: asyncpg.Pool, sql: str, argument: str) -> Callable[[], Awaitable[int]]:
+    async def call() -> int:
         async with pool.acquire() as connection:
-            text = await connection.fetchval(sql, argument)
+            text: str = await connection.fetchval(sql, argument)
         return len(text)
 
-    floor = await load(sql_call, args.seconds, args.concurrency)
-    await pool.close()
-    return [
-        f"{label + ', GraphQL':42} {per_request:>9} {ours[0]:>8.1f} {ours[1]:>8.1f} "
-        f"{ours[2]:>8.1f} {ours[3]:>8}",
-        f"{label + ', hand-written SQL':42} {1:>9} {floor[0]:>8.1f} {floor[1]:>8.1f} "
-        f"{floor[2]:>8.1f} {floor[3]:>8}",
+    return call
+
+
+def floor_call(client: httpx.AsyncClient, params: dict[str, str]) -> Callable[[], Awaitable[int]]:
+    async def call() -> int:
+        response = await client.get("/page", params=params)
+        assert response.status_code == 200, (response.status_code, response.text[:500])
+        return len(response.content)
+
+    return call
+
+
+# The processes.
+
+
+async def start(argv: list[str], env: dict[str, str], public: str) -> asyncio.subprocess.Process:
+    process = await asyncio.create_subprocess_exec(*argv, env=env)
+    deadline = time.perf_counter() + 60
+    async with httpx.AsyncClient(base_url=public) as client:
+        while True:
+            if process.returncode is not None:
+                raise RuntimeError(f"{argv} exited with {process.returncode}")
+            try:
+                if (await client.get("/healthz")).status_code == 200:
+                    return process
+            except httpx.TransportError:
+                pass
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"{argv}: no answer on {public}/healthz")
+            await asyncio.sleep(0.1)
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is not None:
+        return
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), timeout=10)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
+@dataclass
+class Customer:
+    label: str
+    businesses: int
+    email: str
+    api_key: str
+    customer_gid: str
+    account_id: str
+    access: str = ""
+
+    @property
+    def scope(self) -> tuple[str, str]:
+        """As the session scopes its reads: one account by id, or every account of the
+        email."""
+        if self.businesses == 1:
+            return "account", self.account_id
+        return "email", canonical_email(self.email)
+
+
+async def customer(label: str, businesses: int, db: Database) -> Customer:
+    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    email = f"{slug}.{uuid.uuid4().hex[:6]}@example.com"
+    return Customer(label, businesses, email, *await build_world(db, businesses, email))
+
+
+async def contenders_for(
+    who: Customer,
+    db: Database,
+    url: str,
+    servers: dict[str, tuple[asyncio.subprocess.Process, httpx.AsyncClient, str]],
+    floors: dict[str, asyncpg.Pool],
+) -> list[Contender]:
+    """Every contender for `who`, both pages; each checked once."""
+    headers = {"Authorization": f"Bearer {who.access}"}
+    kind, argument = who.scope
+    contenders = []
+    for page, query in PAGES.items():
+        bodies = {}
+        for name in ("compiled", "strawberry"):
+            process, client, public = servers[name]
+            orm, fetched = await statements_per_request(
+                db, url, public, who.access, query, compiled=name == "compiled"
+            )
+            if name == "compiled" and not fetched:
+                print(f"note: {who.label}, {page}: the compiled path sent nothing", file=sys.stderr)
+            response = await client.post("/graphql", json={"query": query}, headers=headers)
+            check_graphql(response)
+            bodies[name] = response.json()
+            check_totals(page, bodies[name]["data"]["viewer"])
+
+            call = graphql_call(client, query, headers)
+            contenders.append(Contender(who.label, page, name, call, process.pid, orm + fetched))
+        if json.dumps(bodies["compiled"]) != json.dumps(bodies["strawberry"]):
+            difference = first_difference(bodies["compiled"], bodies["strawberry"])
+            path, ours, theirs = difference or ("$ (order of keys)", None, None)
+            raise AssertionError(
+                f"{who.label}, {page}: the compiled and Strawberry bodies differ first at "
+                f"{path}: compiled {ours!r}, strawberry {theirs!r}"
+            )
+
+        if page == "small page":
+            process, client, _ = servers["floor"]
+            params = {kind: argument}
+            data = (await client.get("/page", params=params)).json()
+            check_totals(page, {"invoices": data})
+            name = "floor: Starlette + asyncpg, HTTP"
+            call = floor_call(client, params)
+            contenders.append(Contender(who.label, page, name, call, process.pid, 1))
+
+        in_process = (
+            {mode: floors[mode] for mode in ("auto", "force_custom_plan")}
+            if page == "dashboard"
+            else {"auto": floors["auto"]}
+        )
+        if page == "dashboard":
+            sql = BUSINESS_SQL if kind == "account" else UNIFIED_SQL
+        else:
+            sql = SMALL_PAGE_BUSINESS_SQL if kind == "account" else SMALL_PAGE_UNIFIED_SQL
+        for mode, pool in in_process.items():
+            async with pool.acquire() as connection:
+                data = json.loads(await connection.fetchval(sql, argument))
+            check_totals(page, data if page == "dashboard" else {"invoices": data})
+            name = f"floor: asyncpg in-process, {mode}"
+            call = sql_call(pool, sql, argument)
+            contenders.append(Contender(who.label, page, name, call, None, 1))
+    return contenders
+
+
+async def measure(contenders: list[Contender], args: argparse.Namespace) -> None:
+    """Interleaved rounds: every contender once a round, after a warm-up."""
+    for contender in contenders:
+        await load(contender.call, min(1.0, args.seconds / 2), args.concurrency)
+    for number in range(1, args.rounds + 1):
+        for contender in contenders:
+            before = cpu_seconds(contender.pid) if contender.pid else 0.0
+            rate, p50, p99, size, requests = await load(
+                contender.call, args.seconds, args.concurrency
+            )
+            cpu = None
+            if contender.pid:
+                cpu = (cpu_seconds(contender.pid) - before) * 1000 / requests
+            contender.samples.append(Sample(rate, p50, p99, size, cpu))
+        print(f"round {number}/{args.rounds} done", file=sys.stderr)
+
+
+# The report.
+
+
+def report(contenders: list[Contender], args: argparse.Namespace, postgres: str) -> str:
+    mode = args.plan_cache_mode or "the server's default"
+    lines = [
+        f"Each customer: {SUBSCRIPTIONS} subscriptions and {INVOICES:,} invoices (a line and "
+        "a payment each); dashboard at first: 100 per connection, small page the newest 10 "
+        f"invoices. {args.concurrency} concurrent clients; {args.rounds} interleaved rounds "
+        f"x {args.seconds:g} s per contender, medians over rounds; PostgreSQL {postgres}, "
+        f"servers' plan_cache_mode: {mode}; one uvicorn worker each (compiled, strawberry, "
+        "Starlette floor).",
+        "",
+        "| scenario | page | contender | req/s | p50 | p99 | stmts/req | CPU ms/req | bytes |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    groups: dict[tuple[str, str], list[Contender]] = {}
+    for contender in contenders:
+        groups.setdefault((contender.scenario, contender.page), []).append(contender)
+    summaries = []
+    for (scenario, page), group in groups.items():
+        by_name = {contender.name: contender for contender in group}
+        floors = [contender for contender in group if contender.name.startswith("floor")]
+        best = max(floors, key=lambda contender: contender.median("rate"))
+        for contender in group:
+            cpus = [sample.cpu for sample in contender.samples if sample.cpu is not None]
+            cpu = f"{statistics.median(cpus):.2f}" if cpus else "–"  # noqa: RUF001
+            size = statistics.median_low(sample.size for sample in contender.samples)
+            name = contender.name + (" (fastest floor)" if contender is best else "")
+            lines.append(
+                f"| {scenario} | {page} | {name} | {contender.median('rate'):,.1f} | "
+                f"{contender.median('p50'):,.1f} | {contender.median('p99'):,.1f} | "
+                f"{contender.statements} | {cpu} | {size:,} |"
+            )
+        compiled, strawberry = by_name["compiled"], by_name["strawberry"]
+        summary = (
+            f"{scenario}, {page}: compiled {compiled.median('rate'):,.1f} req/s = "
+            f"{100 * compiled.median('rate') / best.median('rate'):.1f}% of the fastest floor "
+            f"({best.name}, {best.median('rate'):,.1f} req/s), "
+            f"{compiled.median('rate') / strawberry.median('rate'):.1f}x strawberry's; "
+            f"compiled p99/p50 = {compiled.median('p99') / compiled.median('p50'):.2f}"
+        )
+        starlette = by_name.get("floor: Starlette + asyncpg, HTTP")
+        if starlette:
+            summary += (
+                f"; compiled p50 ÷ Starlette floor p50 = "
+                f"{compiled.median('p50') / starlette.median('p50'):.2f}"
+            )
+        summaries.append(summary)
+    return "\n".join([*lines, "", *summaries])
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--seconds", type=float, default=5.0, help="per contender per round")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--plan-cache-mode",
+        choices=["auto", "force_custom_plan", "force_generic_plan"],
+        help="PORTAL_DB_PLAN_CACHE_MODE of the servers (default: unset)",
+    )
     args = parser.parse_args()
 
-    name = f"portal_bench_{uuid.uuid4().hex[:8]}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    database = f"portal_bench_{uuid.uuid4().hex[:8]}"
+    await _admin(f'CREATE DATABASE "{database}"')
+    url = make_url(ADMIN_URL).set(database=database).render_as_string(hide_password=False)
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    processes: list[asyncio.subprocess.Process] = []
+    pools: dict[str, asyncpg.Pool] = {}
+    db: Database | None = None
     try:
         await upgrade_async(url)
         db = Database(url)
-        rows = await scenario("1 business (BUSINESS)", 1, url, db, args)
-        rows += await scenario("20 businesses (UNIFIED)", 20, url, db, args)
-        await db.dispose()
+        ports = {name: _free_port() for name in ("compiled", "strawberry", "floor")}
+        publics = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        customers = [
+            await customer("BUSINESS, 1 business", 1, db),
+            await customer("UNIFIED, 20 businesses", 20, db),
+        ]
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute("ANALYZE")  # plans as they will be, not mid-run
+            postgres = await connection.fetchval("SHOW server_version")
+        finally:
+            await connection.close()
+
+        env = dict(os.environ, PORTAL_DATABASE_URL=url, PORTAL_LOG_LEVEL="WARNING")
+        env.pop("PORTAL_DB_PLAN_CACHE_MODE", None)
+        if args.plan_cache_mode:
+            env["PORTAL_DB_PLAN_CACHE_MODE"] = args.plan_cache_mode
+        for name, compiled in (("compiled", "true"), ("strawberry", "false")):
+            processes.append(
+                await start(
+                    [sys.executable, "-m", "portal_gateway.cli", "serve", "--port",
+                     str(ports[name])],
+                    dict(env, PORTAL_PUBLIC_URL=publics[name], PORTAL_COMPILED_READS=compiled),
+                    publics[name],
+                )
+            )  # fmt: skip
+        floor_argv = [sys.executable, str(HERE / "floor_server.py"), "--port", str(ports["floor"])]
+        if args.plan_cache_mode:
+            floor_argv += ["--plan-cache-mode", args.plan_cache_mode]
+        processes.append(
+            await start(floor_argv, dict(os.environ, FLOOR_DATABASE_URL=dsn), publics["floor"])
+        )
+        for mode in ("auto", "force_custom_plan"):
+            pools[mode] = await asyncpg.create_pool(
+                dsn, min_size=args.concurrency, max_size=args.concurrency,
+                server_settings={"plan_cache_mode": mode},
+            )  # fmt: skip
+
+        limits = httpx.Limits(max_connections=args.concurrency)
+        async with contextlib.AsyncExitStack() as stack:
+            servers = {}
+            for (name, public), process in zip(publics.items(), processes, strict=True):
+                client = httpx.AsyncClient(base_url=public, limits=limits, timeout=60)
+                servers[name] = (process, await stack.enter_async_context(client), public)
+            contenders: list[Contender] = []
+            for who in customers:
+                client = servers["compiled"][1]
+                if who.businesses == 1:
+                    token = await business_token(client, who.api_key, who.customer_gid)
+                else:
+                    token = await unified_token(db, who.email, publics["compiled"])
+                who.access = await sign_in(client, token)
+                contenders += await contenders_for(who, db, url, servers, pools)
+            await db.dispose()
+            db = None
+            await measure(contenders, args)
+        print()
+        print(report(contenders, args, postgres))
     finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    print(
-        f"\ndashboard: one customer with {SUBSCRIPTIONS} subscriptions and {INVOICES} invoices "
-        f"(first: 100 per list); {args.concurrency} concurrent clients, {args.seconds:.0f} s "
-        "each, PostgreSQL, one uvicorn worker"
-    )
-    print(f"{'':42} {'stmts/req':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'bytes':>8}")
-    print("\n".join(rows))
+        for pool in pools.values():
+            await pool.close()
+        for process in processes:
+            await stop(process)
+        if db is not None:
+            await db.dispose()
+        await _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
