@@ -31,7 +31,13 @@ from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from portal_gateway.compiled.plan import Compiler, Fallback, FieldDetailsList, NotCompilable
-from portal_gateway.compiled.roots import CurrentBusinessPlan, NodesPlan, RootRun, ViewerPlan
+from portal_gateway.compiled.roots import (
+    CurrentBusinessPlan,
+    NodesPlan,
+    NullPlan,
+    RootRun,
+    ViewerPlan,
+)
 from portal_gateway.compiled.statements import MERCHANT, STAND_INS, kind_of, scope_values
 from portal_gateway.resources import Resources
 
@@ -158,6 +164,8 @@ class CompiledReadsExecutor(StrawberryGraphQLCoreExecutionContext):
             return NodesPlan(compiler, field_details_list, field_def, many=name == "nodes")
         if name == "currentBusiness" and kind == MERCHANT:
             return CurrentBusinessPlan(compiler, field_details_list)
+        if name in ("viewer", "currentBusiness"):
+            return NullPlan(compiler)
         raise NotCompilable(f"Query.{name} for {kind}")
 
     def _arguments(self, field_def: GraphQLField, node: FieldNode) -> dict[str, Any]:
@@ -165,7 +173,7 @@ class CompiledReadsExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def _run(
         self,
-        plan: ViewerPlan | NodesPlan | CurrentBusinessPlan,
+        plan: ViewerPlan | NodesPlan | CurrentBusinessPlan | NullPlan,
         parent_type: GraphQLObjectType,
         source: Any,
         field_details_list: Any,
@@ -176,19 +184,20 @@ class CompiledReadsExecutor(StrawberryGraphQLCoreExecutionContext):
         resources = _resources(context)
         assert resources is not None
         principal = context.principal
-        settings = resources.settings
         run = RootRun(
             principal,
             scope_values(principal),
+            settings=resources.settings,
             document_links=resources.document_links,
-            public_url=settings.public_url,
-            secret=settings.secret_key.get_secret_value().encode(),
+            arguments=self._arguments,
         )
-        run.arguments = self._arguments
         field_def = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
 
         async def answer() -> Any:
             try:
+                plan.compiler.bind(run)
+                if isinstance(plan, NullPlan):
+                    return None
                 async with resources.db.raw_reads() as connection:
                     return await plan.run(connection, run)
             except Fallback as reason:

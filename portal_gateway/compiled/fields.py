@@ -92,8 +92,39 @@ class InvoicePdfUrl:
     """A short-lived signed link to the invoice's PDF."""
 
 
+@dataclass(frozen=True)
+class StaticPortalUrl:
+    """A business's never-expiring sign-in link."""
+
+
+@dataclass(frozen=True)
+class AddressColumns:
+    """An address from the row's `<prefix>line1`, ... columns (core.addresses)."""
+
+    prefix: str = "address_"
+
+
+@dataclass(frozen=True)
+class ChildConnection:
+    """A keyset page of the rows of `type_name` that point at this one through
+    `parent_key`, in their own scope, with totalCount (first, after)."""
+
+    type_name: str
+    model: type[Base]
+    parent_key: str
+
+
+@dataclass(frozen=True)
+class BusinessCustomers:
+    """A business's customers (first, after, email): for its own API key only, else null."""
+
+
 FieldSpec = (
     Column
+    | StaticPortalUrl
+    | AddressColumns
+    | ChildConnection
+    | BusinessCustomers
     | GlobalId
     | MoneyColumn
     | Computed
@@ -132,6 +163,9 @@ ENTITIES: dict[str, Entity] = {
                 allowSubscriptionUpdates="allow_subscription_updates",
                 taxId="tax_id",
             ),
+            "address": AddressColumns(),
+            "staticPortalUrl": StaticPortalUrl(),
+            "customers": BusinessCustomers(),
         },
     ),
     "CustomerAccount": Entity(
@@ -148,6 +182,8 @@ ENTITIES: dict[str, Entity] = {
                 locale="locale",
             ),
             "creditBalances": CreditBalances(),
+            "billingAddress": AddressColumns(),
+            "subscriptions": ChildConnection("Subscription", models.Subscription, "account_id"),
         },
     ),
     "Product": Entity(
@@ -207,6 +243,7 @@ ENTITIES: dict[str, Entity] = {
                 ("status", "dues_minor"), subscription_facts.outstanding_minor, money=True
             ),
             "planChangeOptions": PlanChangeOptions(),
+            "invoices": ChildConnection("Invoice", models.Invoice, "subscription_id"),
         },
     ),
     "Purchase": Entity(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from graphql import FieldNode, GraphQLField
+from graphql import GraphQLField
 from sqlalchemy import ARRAY, DateTime, Integer, Select, String, func, select, true
 
 from portal_gateway.auth.principal import MerchantPrincipal, PortalPrincipal, Principal
@@ -21,6 +21,7 @@ from portal_gateway.compiled import fields as spec
 from portal_gateway.compiled.plan import (
     Columns,
     Compiler,
+    ConnectionShape,
     Fallback,
     FieldDetailsList,
     Getter,
@@ -29,7 +30,7 @@ from portal_gateway.compiled.plan import (
 )
 from portal_gateway.compiled.statements import Statement, parameter
 from portal_gateway.core.errors import RequestInputError
-from portal_gateway.core.ids import customer_id, decode_global_id, encode_cursor, encode_global_id
+from portal_gateway.core.ids import customer_id, decode_global_id, encode_global_id
 from portal_gateway.loaders import NODE_MODELS
 from portal_gateway.loaders.pagination import PageRequest, newest_first, older_than
 from portal_gateway.models import (
@@ -48,14 +49,7 @@ from portal_gateway.queries.payments import saved_cards
 from portal_gateway.queries.readable import readable
 from portal_gateway.queries.subscriptions import readable_subscriptions
 
-Arguments = Callable[[GraphQLField, FieldNode], dict[str, Any]]
-
-
-class RootRun(Run):
-    """A root field's run: also the request's arguments, as graphql-core coerces them."""
-
-    __slots__ = ("arguments",)
-    arguments: Arguments
+RootRun = Run
 
 
 def _business_filter(global_id: str | None) -> str | None:
@@ -115,52 +109,20 @@ class ConnectionPlan:
     field_def: GraphQLField
     details: FieldDetailsList
     columns: Columns = field(init=False)
-    parts: list[tuple[str, str, Any]] = field(init=False)
-    counted: bool = field(init=False)
+    shape: ConnectionShape = field(init=False)
     variants: dict[tuple[bool, bool, bool], Statement] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        compiler, model = self.compiler, self.model
-        self.columns = columns = Columns(model)
-        columns.add(model.id)
-        columns.add(model.created_at)
-        connection_type = compiler.object_type(f"{self.type_name}Connection")
-        self.parts = []
-        self.counted = False
-        for key, details in compiler.collect(connection_type, self.details).items():
-            name = details[0].node.name.value
-            if name == "totalCount":
-                self.counted = True
-                self.parts.append((key, name, None))
-            elif name == "edges":
-                self.parts.append((key, name, self._edges(details)))
-            elif name == "pageInfo":
-                self.parts.append((key, name, self._page_info(details)))
-            elif name == "__typename":
-                self.parts.append((key, name, connection_type.name))
-            else:
-                raise NotCompilable(f"{connection_type.name}.{name}")
+        self.columns = columns = Columns(self.model)
+        columns.add(self.model.id)
+        columns.add(self.model.created_at)
+        self.shape = ConnectionShape(
+            self.compiler, self.type_name, self.model, columns, self.details
+        )
 
-    def _edges(self, details: FieldDetailsList) -> list[tuple[str, str, Getter | None]]:
-        edge_type = self.compiler.object_type(f"{self.type_name}Edge")
-        parts: list[tuple[str, str, Getter | None]] = []
-        for key, edge_details in self.compiler.collect(edge_type, details).items():
-            name = edge_details[0].node.name.value
-            if name == "node":
-                node = self.compiler.node(self.type_name, self.model, self.columns, edge_details)
-                parts.append((key, name, node))
-            elif name in ("cursor", "__typename"):
-                parts.append((key, name, None))
-            else:
-                raise NotCompilable(f"{edge_type.name}.{name}")
-        return parts
-
-    def _page_info(self, details: FieldDetailsList) -> list[tuple[str, str]]:
-        info_type = self.compiler.object_type("PageInfo")
-        return [
-            (key, info_details[0].node.name.value)
-            for key, info_details in self.compiler.collect(info_type, details).items()
-        ]
+    @property
+    def counted(self) -> bool:
+        return self.shape.counted
 
     def statement(self, business: bool, statuses: bool, after: bool) -> Statement:
         found = self.variants.get((business, statuses, after))
@@ -215,43 +177,7 @@ class ConnectionPlan:
         else:
             rows = records
         has_next = len(rows) > page.first
-        rows = rows[: page.first]
-        return self._assemble(rows, run, total, has_next, page.after is not None)
-
-    def _assemble(
-        self, rows: Sequence[Any], run: Run, total: int, has_next: bool, has_previous: bool
-    ) -> dict[str, Any]:
-        cursors = [encode_cursor(row[1], row[0]) for row in rows]
-        out: dict[str, Any] = {}
-        for key, name, sub in self.parts:
-            if name == "totalCount":
-                out[key] = total
-            elif name == "edges":
-                out[key] = [
-                    {
-                        edge_key: (
-                            cursor
-                            if edge_name == "cursor"
-                            else node(row, run)
-                            if node is not None
-                            else f"{self.type_name}Edge"
-                        )
-                        for edge_key, edge_name, node in sub
-                    }
-                    for row, cursor in zip(rows, cursors, strict=True)
-                ]
-            elif name == "pageInfo":
-                info = {
-                    "hasNextPage": has_next,
-                    "hasPreviousPage": has_previous,
-                    "startCursor": cursors[0] if cursors else None,
-                    "endCursor": cursors[-1] if cursors else None,
-                    "__typename": "PageInfo",
-                }
-                out[key] = {info_key: info[info_name] for info_key, info_name in sub}
-            else:
-                out[key] = sub
-        return out
+        return self.shape.assemble(rows[: page.first], run, total, has_next, page.after is not None)
 
 
 @dataclass
@@ -465,6 +391,7 @@ class NodesPlan:
                 raise Fallback(str(reason)) from reason
             if plan is _UNKNOWN:
                 continue
+            self.compiler.bind(run)  # a type compiled just now may bind nested pages
             node, statement = plan
             values = dict(run.values)
             values["ids"] = sorted(local_ids)
@@ -496,3 +423,14 @@ class CurrentBusinessPlan:
     async def run(self, connection: asyncpg.Connection, run: RootRun) -> Any:
         found = await self.plan.run(connection, run, {})
         return found[0] if found else None
+
+
+@dataclass
+class NullPlan:
+    """A root field that is null for this kind of principal: `viewer` for a merchant's key,
+    `currentBusiness` for a portal session."""
+
+    compiler: Compiler
+
+    async def run(self, connection: asyncpg.Connection, run: RootRun) -> None:
+        return None

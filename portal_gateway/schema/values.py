@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
+from portal_gateway.core.addresses import address_of
 from portal_gateway.core.money import Money as MoneyValue
 from portal_gateway.services import accounts
 
@@ -36,19 +37,8 @@ class Address:
     @classmethod
     def of(cls, row: object, prefix: str) -> Address | None:
         """The address kept in a row's `<prefix>line1`, ... columns; None when it has none."""
-        line1, city, country = (
-            getattr(row, f"{prefix}{part}") for part in ("line1", "city", "country")
-        )
-        if not (line1 and city and country):
-            return None
-        return cls(
-            line1=line1,
-            line2=getattr(row, f"{prefix}line2"),
-            city=city,
-            state=getattr(row, f"{prefix}state"),
-            postal_code=getattr(row, f"{prefix}postal_code"),
-            country=country,
-        )
+        parts = address_of(row, prefix)
+        return None if parts is None else cls(**parts)  # type: ignore[arg-type]
 
 
 @strawberry.input

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from cross_web import HTTPException  # Strawberry's own view raises this one
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -165,6 +166,12 @@ class PortalGraphQL(GraphQL[Context, None]):
             code = _CODES.get(error.status_code, "BAD_REQUEST")
             response = request_error(request, error.status_code, code, error.reason)
         await response(scope, receive, send)
+
+    def encode_json(self, data: object) -> bytes:
+        """orjson: a dashboard of 200 KB encodes in a fraction of json.dumps's time. Like
+        json.dumps it refuses what JSON cannot hold; unlike it, it writes UTF-8, not
+        \\u escapes."""
+        return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
         if isinstance(data, bytes):
