@@ -44,7 +44,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import aliased, outerjoin
+from sqlalchemy.orm import QueryableAttribute, aliased, outerjoin
 
 from portal_gateway.auth.principal import MerchantPrincipal, Principal
 from portal_gateway.auth.scope import scope_condition
@@ -144,17 +144,35 @@ def leaf_serializer(type_: GraphQLOutputType) -> Callable[[Any], Any]:
     return named.serialize
 
 
+def _column_key(expr: Any) -> tuple[int, str] | None:
+    """Which entity's which attribute `expr` is, when it is one (None for expressions)."""
+    if isinstance(expr, QueryableAttribute):
+        return id(expr.parent), expr.key
+    return None
+
+
 class Columns:
     """The select list of one statement (or of one ROW in an array), and its FROM."""
 
     def __init__(self, entity: Any) -> None:
         self.entity = entity
         self.exprs: list[Any] = []
+        self.seen: dict[tuple[int, str], int] = {}
         self.from_: Any = entity
 
     def add(self, expr: Any) -> int:
+        """The index of `expr` in the row: a column asked for twice (an id, a currency) is
+        selected once."""
+        key = _column_key(expr)
+        if key is not None:
+            found = self.seen.get(key)
+            if found is not None:
+                return found
         self.exprs.append(expr)
-        return len(self.exprs) - 1
+        index = len(self.exprs) - 1
+        if key is not None:
+            self.seen[key] = index
+        return index
 
     def outer_join(self, target: Any, on: ColumnElement[bool]) -> None:
         self.from_ = outerjoin(self.from_, target, on)
