@@ -23,11 +23,17 @@ class Context:
     principal: Principal
     client_address: str | None
     reader: Reader = field(init=False)
-    loaders: Loaders = field(init=False)
+    _loaders: Loaders | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.reader = Reader(self.resources.db.read_sessions)
-        self.loaders = Loaders(self.reader, self.principal)
+
+    @property
+    def loaders(self) -> Loaders:
+        """Made on first use: a request the compiled read path answers needs none."""
+        if self._loaders is None:
+            self._loaders = Loaders(self.reader, self.principal)
+        return self._loaders
 
     @property
     def settings(self) -> Settings:
@@ -42,4 +48,4 @@ class Context:
         """The rest of this request runs as `principal` (signIn's payload reads as the new
         session), with loaders of its own scope."""
         self.principal = principal
-        self.loaders = Loaders(self.reader, principal)
+        self._loaders = Loaders(self.reader, principal)
