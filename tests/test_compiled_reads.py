@@ -305,3 +305,61 @@ async def test_both_paths_agree_with_prepared_statements_off_as_behind_pgbouncer
                 assert len(sent) == 8
     finally:
         await uncached.dispose()
+
+
+DIRECTED = """
+query Page($full: Boolean!, $first: Int) {
+  viewer {
+    email
+    invoices(first: $first) { totalCount edges @include(if: $full) { node { number } } }
+    name @skip(if: $full)
+    ...Cards @include(if: $full)
+  }
+}
+query Other($brief: Boolean!) { viewer { id @skip(if: $brief) businesses { name } } }
+fragment Cards on Customer { paymentMethods { last4 } }
+"""
+
+
+async def test_directives_with_variables_pick_their_own_plan(
+    world: World, api: Api, settings: Settings, db: Database
+) -> None:
+    """One document, the values of the variables its directives read: each its own plan,
+    and each answer as Strawberry's; a second operation of the document has its own."""
+    if db.is_sqlite:
+        pytest.skip("SQLite reads through Strawberry only")
+    business = await world.business()
+    account = await _customer_of(world, business, unique_email())
+    token = await api.session_for(business, account)
+    answers = []
+    for full in (True, False, True):
+        payload = {
+            "query": DIRECTED,
+            "operationName": "Page",
+            "variables": {"full": full, "first": 2},
+        }
+        compiled = await api.client.post(
+            "/graphql", json=payload, headers={"Authorization": f"Bearer {token}"}
+        )
+        settings.compiled_reads = False
+        try:
+            reference = await api.client.post(
+                "/graphql", json=payload, headers={"Authorization": f"Bearer {token}"}
+            )
+        finally:
+            settings.compiled_reads = True
+        assert json.dumps(compiled.json()) == json.dumps(reference.json())
+        answers.append(compiled.json()["data"]["viewer"])
+    assert len(answers[0]["invoices"]["edges"]) == 2
+    assert "paymentMethods" in answers[0] and "name" not in answers[0]
+    assert "edges" not in answers[1]["invoices"] and "paymentMethods" not in answers[1]
+    assert answers[1]["name"] == "Pat Customer"
+    assert answers[2] == answers[0]
+    for brief in (True, False):
+        payload = {"query": DIRECTED, "operationName": "Other", "variables": {"brief": brief}}
+        response = await api.client.post(
+            "/graphql", json=payload, headers={"Authorization": f"Bearer {token}"}
+        )
+        viewer = response.json()["data"]["viewer"]
+        assert ("id" in viewer) is not brief
+        assert viewer["businesses"] == [{"name": business.name}]

@@ -73,7 +73,9 @@ class _Directives(Visitor):
 
 _NOT_COMPILABLE = object()
 _plans: OrderedDict[Hashable, Any] = OrderedDict()
-_directive_variables: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+# The variables the directives of an operation (and of every fragment) read, by document
+# text and operation name.
+_directive_variables: OrderedDict[tuple[str, str | None], tuple[str, ...]] = OrderedDict()
 
 
 def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
@@ -104,14 +106,15 @@ class CompiledReadsExecutor(StrawberryGraphQLCoreExecutionContext):
     def _directive_values(self) -> tuple[Any, ...]:
         operation = self.operation
         text = operation.loc.source.body if operation.loc else ""
-        names = _directive_variables.get(text)
+        key = (text, operation.name.value if operation.name else None)
+        names = _directive_variables.get(key)
         if names is None:
             visitor = _Directives()
             visit(operation, visitor)
             for fragment in self.fragment_definitions.values():
                 visit(fragment, visitor)
             names = tuple(sorted(visitor.names))
-            _remember(_directive_variables, text, names)
+            _remember(_directive_variables, key, names)
         coerced = self.variable_values.coerced
         return tuple(repr(coerced.get(name, Undefined)) for name in names)
 
