@@ -72,6 +72,12 @@ class _Directives(Visitor):
 
 
 _NOT_COMPILABLE = object()
+
+
+def _compiled(*_: Any) -> Any:
+    raise AssertionError("a plan compiles all it needs when it is made")
+
+
 _plans: OrderedDict[Hashable, Any] = OrderedDict()
 # The variables the directives of an operation (and of every fragment) read, by document
 # text and operation name.
@@ -158,6 +164,15 @@ class CompiledReadsExecutor(StrawberryGraphQLCoreExecutionContext):
             schema_types=self.schema.type_map,
             stand_in=STAND_INS[kind],
         )
+        plan = self._plan_of(name, kind, compiler, field_details_list)
+        # The plan outlives this request: it keeps nothing of it (its context, its
+        # credentials), so the collector that reads this request's variables goes.
+        compiler.collect = _compiled
+        return plan
+
+    def _plan_of(
+        self, name: str, kind: str, compiler: Compiler, field_details_list: FieldDetailsList
+    ) -> Any:
         query_type = self.schema.query_type
         assert query_type is not None
         if name == "viewer" and kind != MERCHANT:

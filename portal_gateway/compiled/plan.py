@@ -707,12 +707,12 @@ class Compiler:
         """services.plan_change_rules on the subscription, its product, its business and the
         products of that product's collection, all read in the subscription's statement."""
         option_type = self.object_type("PlanChangeOption")
-        product_details: list[FieldDetails] = []
+        product_selections: list[tuple[str, FieldDetailsList]] = []
         parts: list[tuple[str, str]] = []
         for key, field_details in self.collect(option_type, details).items():
             name = field_details[0].node.name.value
             if name == "product":
-                product_details.extend(field_details)
+                product_selections.append((key, field_details))
             elif name not in ("direction", "__typename"):
                 raise NotCompilable(f"PlanChangeOption.{name}")
             parts.append((key, name))
@@ -749,9 +749,12 @@ class Compiler:
         )  # fmt: skip
         product_indexes = [inner.add(getattr(candidate, name)) for name in product_attributes]
         product_facts = _facts(Product, product_attributes)
-        assemble_product = (
-            self.node("Product", candidate, inner, product_details) if product_details else None
-        )
+        # Each response key of `product` its own selection: `a: product { id } b: product
+        # { name }` are two objects, as Strawberry answers them.
+        products = {
+            key: self.node("Product", candidate, inner, selection)
+            for key, selection in product_selections
+        }
         candidates_stmt = (
             select(func.row(*inner.exprs))
             .select_from(inner.from_)
@@ -803,8 +806,7 @@ class Compiler:
                 out: dict[str, Any] = {}
                 for key, name in parts:
                     if name == "product":
-                        assert assemble_product is not None
-                        out[key] = assemble_product(candidates_rows[index], run)
+                        out[key] = products[key](candidates_rows[index], run)
                     elif name == "direction":
                         out[key] = direction.name
                     else:

@@ -339,13 +339,14 @@ _NO_BUSINESS = object()
 
 
 MAX_NODES = 100
-_UNKNOWN = object()
+_NOT_COMPILED = object()
 
 
 @dataclass
 class NodesPlan:
-    """`node(id)` and `nodes(ids)`: per type asked for, one statement of its rows in scope
-    among the ids, compiled the first time a request asks for that type."""
+    """`node(id)` and `nodes(ids)`: per node type, one statement of its rows in scope among
+    the ids asked for. Every type is compiled with the plan; a type whose selection does not
+    compile sends a request that asks for one of its ids to Strawberry."""
 
     compiler: Compiler
     details: FieldDetailsList
@@ -353,22 +354,25 @@ class NodesPlan:
     many: bool
     per_type: dict[str, Any] = field(init=False, default_factory=dict)
 
-    def _for(self, type_name: str) -> Any:
-        found = self.per_type.get(type_name)
-        if found is not None:
-            return found
-        if type_name not in NODE_MODELS or type_name not in spec.ENTITIES:
-            found = _UNKNOWN
-        else:
-            model: Any = NODE_MODELS[type_name]
+    def __post_init__(self) -> None:
+        for type_name, model in NODE_MODELS.items():
+            if type_name in spec.ENTITIES:
+                self.per_type[type_name] = self._compile(type_name, model)
+
+    def _compile(self, type_name: str, model: Any) -> Any:
+        binders = len(self.compiler.binders)
+        try:
             columns = Columns(model)
             columns.add(model.id)
             node = self.compiler.node(type_name, model, columns, self.details)
-            ids = parameter("ids", ARRAY(String()))
-            base = readable(model, self.compiler.stand_in).where(model.id == func.any(ids))
-            found = (node, Statement.of(_statement_of(columns, base)))
-        self.per_type[type_name] = found
-        return found
+        except NotCompilable:
+            # What the type's selection had bound (a nested page) goes with it: no request
+            # binds arguments for a part that never runs.
+            del self.compiler.binders[binders:]
+            return _NOT_COMPILED
+        ids = parameter("ids", ARRAY(String()))
+        base = readable(model, self.compiler.stand_in).where(model.id == func.any(ids))
+        return node, Statement.of(_statement_of(columns, base))
 
     async def run(self, connection: asyncpg.Connection, run: RootRun) -> Any:
         arguments = run.arguments(self.field_def, self.details[0].node)
@@ -385,13 +389,11 @@ class NodesPlan:
             wanted.setdefault(decoded[0], set()).add(decoded[1])
         answers: dict[tuple[str, str], Any] = {}
         for type_name, local_ids in wanted.items():
-            try:
-                plan = self._for(type_name)
-            except NotCompilable as reason:
-                raise Fallback(str(reason)) from reason
-            if plan is _UNKNOWN:
+            plan = self.per_type.get(type_name)
+            if plan is None:  # no node type of that name: nothing to find
                 continue
-            self.compiler.bind(run)  # a type compiled just now may bind nested pages
+            if plan is _NOT_COMPILED:
+                raise Fallback(f"{type_name}'s selection does not compile")
             node, statement = plan
             values = dict(run.values)
             values["ids"] = sorted(local_ids)
