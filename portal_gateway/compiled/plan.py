@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from graphql import (
@@ -123,8 +124,9 @@ def _enum_name(value: Any) -> Any:
     return value.name if isinstance(value, enum.Enum) else value
 
 
-def _isoformat(value: datetime) -> str:
-    return value.isoformat()
+def _is_enum(type_: GraphQLOutputType) -> bool:
+    named = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    return isinstance(named, GraphQLEnumType)
 
 
 def leaf_serializer(type_: GraphQLOutputType) -> Callable[[Any], Any]:
@@ -138,7 +140,7 @@ def leaf_serializer(type_: GraphQLOutputType) -> Callable[[Any], Any]:
     if named.name in ("String", "ID", "Boolean", "Int"):
         return _identity
     if named.name == "DateTime":
-        return _isoformat
+        return datetime.isoformat  # the method itself: no frame of ours per value
     if named.name == "Decimal":
         return str
     return named.serialize
@@ -197,16 +199,15 @@ class Code:
 Part = Code | Getter  # a field's part of the answer: generated code, or a function to call
 
 
-def _global_id_of(type_name: str) -> Callable[[str], str]:
-    """core.ids.encode_global_id for one type, its prefix encoded once."""
+def _global_id_prefix(type_name: str) -> bytes:
+    """What core.ids.encode_global_id puts before a row id, for generated code to encode
+    inline (checked against it, so that the two cannot drift apart)."""
     prefix = f"{type_name}:".encode()
-    if encode_global_id(type_name, "x") != b2a_base64(prefix + b"x", newline=False).decode():
-        raise AssertionError("global ids are no longer base64 of type:id")
-
-    def encode(local_id: str) -> str:
-        return b2a_base64(prefix + local_id.encode(), newline=False).decode()
-
-    return encode
+    for local_id in ("x", "0123456789abcdef0123456789abcdef"):
+        inline = b2a_base64(prefix + local_id.encode(), newline=False).decode()
+        if encode_global_id(type_name, local_id) != inline:
+            raise AssertionError("global ids are no longer base64 of type:id")
+    return prefix
 
 
 def _facts(model: Any, attributes: Sequence[str]) -> Callable[[Sequence[Any]], Any]:
@@ -370,14 +371,17 @@ class Compiler:
     ) -> Part:
         if isinstance(field_spec, spec.Column):
             index = columns.add(getattr(entity, field_spec.attribute))
-            serialize = leaf_serializer(type_)
+            # An enum column holds its member's name, which is what is served.
+            serialize = _identity if _is_enum(type_) else leaf_serializer(type_)
             value = f"{ROW}[{index}]"
             if serialize is _identity:
                 return Code(value)
             return Code(f"(None if {value} is None else {self.helper(serialize)}({value}))")
         if isinstance(field_spec, spec.GlobalId):
             index = columns.add(entity.id)
-            return Code(f"{self.helper(_global_id_of(type_name))}({ROW}[{index}])")
+            prefix = self.helper(_global_id_prefix(type_name))
+            b64 = self.helper(b2a_base64)
+            return Code(f"{b64}({prefix} + {ROW}[{index}].encode(), newline=False).decode()")
         if isinstance(field_spec, spec.MoneyColumn):
             amount = columns.add(getattr(entity, field_spec.amount))
             currency_expr = (
@@ -766,15 +770,19 @@ class Compiler:
         )
         candidates_index = columns.add(func.array(candidates_stmt.scalar_subquery()))
 
+        pick_subscription, pick_current, pick_business, pick_product = (
+            itemgetter(*indexes)
+            for indexes in (sub_indexes, current_indexes, business_indexes, product_indexes)
+        )
+
         def options_of(row: Row, run: Run) -> list[tuple[int, Any]]:
             """(candidate position, direction) of each option, by the one rule."""
             candidates_rows = row[candidates_index]
             key = (
-                "plan_change_options",
-                tuple(row[i] for i in sub_indexes),
-                tuple(row[i] for i in current_indexes),
-                tuple(row[i] for i in business_indexes),
-                tuple(tuple(item[i] for i in product_indexes) for item in candidates_rows),
+                pick_subscription(row),
+                pick_current(row),
+                pick_business(row),
+                tuple(map(pick_product, candidates_rows)),
             )
             found = run.memo.get(key)
             if found is not None:
