@@ -29,6 +29,13 @@ from tests.mail import Mailbox
 DASHBOARD = (Path(__file__).resolve().parents[1] / "bench" / "dashboard.graphql").read_text()
 
 
+@pytest.fixture(autouse=True)
+def _compiled_reads_on(settings: Settings) -> None:
+    """These tests are about the compiled path: on, whatever PORTAL_COMPILED_READS says for
+    the rest of the suite."""
+    settings.compiled_reads = True
+
+
 async def both_paths(
     api: Api,
     settings: Settings,

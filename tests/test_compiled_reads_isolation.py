@@ -26,6 +26,13 @@ from tests.factories import Merchant, World, gid, unique_email
 from tests.mail import Mailbox
 
 
+@pytest.fixture(autouse=True)
+def _compiled_reads_on(settings: Settings) -> None:
+    """These tests are about the compiled path: on, whatever PORTAL_COMPILED_READS says for
+    the rest of the suite."""
+    settings.compiled_reads = True
+
+
 def _skip_sqlite(db: Database) -> None:
     if db.is_sqlite:
         pytest.skip("SQLite reads through Strawberry only")
