@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import asyncpg
 from asyncpg.exceptions import CannotConnectNowError, PostgresConnectionError
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -148,3 +151,38 @@ def database_unavailable(error: BaseException) -> bool:
             return True
         seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
     return False
+
+
+_ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
+
+
+def _constant(value: Any) -> Any:
+    # Enums are stored by name (models.base.enum_column); nothing else a statement holds as a
+    # constant needs converting for asyncpg.
+    return value.name if isinstance(value, enum.Enum) else value
+
+
+@dataclass(frozen=True)
+class RawStatement:
+    """A SQLAlchemy statement compiled once for asyncpg ($n placeholders), run on a raw
+    connection with its named parameters filled per call: the reads that need neither ORM
+    nor session (the compiled read path, the session check)."""
+
+    sql: str
+    names: tuple[str, ...]
+    constants: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, stmt: Any) -> RawStatement:
+        compiled = stmt.compile(dialect=_ASYNCPG)
+        names = tuple(compiled.positiontup or ())
+        params = compiled.params
+        constants = {name: _constant(params[name]) for name in names if params[name] is not None}
+        return cls(compiled.string, names, constants)
+
+    async def fetch(
+        self, connection: asyncpg.Connection, values: Mapping[str, Any]
+    ) -> Sequence[asyncpg.Record]:
+        constants = self.constants
+        args = [values[name] if name in values else constants.get(name) for name in self.names]
+        return cast(Sequence[asyncpg.Record], await connection.fetch(self.sql, *args))

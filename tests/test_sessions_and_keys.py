@@ -16,7 +16,7 @@ from sqlalchemy import select
 from portal_gateway.config import Settings
 from portal_gateway.core import clock
 from portal_gateway.db import Database
-from portal_gateway.models import AuditEvent, LinkToken
+from portal_gateway.models import AuditEvent, LinkToken, PortalSession
 from tests.api import Api, app_client, token_of
 from tests.factories import World, gid, unique_email
 
@@ -318,6 +318,20 @@ async def test_forged_access_tokens_are_refused(world: World, api: Api, settings
 async def test_access_token_expires_with_the_session(world: World, api: Api) -> None:
     token, _ = await _session_claims(world, api)
     clock.advance(timedelta(hours=12, seconds=1))
+    assert await _refused(api.client, token) == "UNAUTHENTICATED"
+
+
+async def test_a_session_that_ended_in_the_database_is_refused_with_a_valid_token(
+    world: World, api: Api, db: Database
+) -> None:
+    """The token's own expiry is not the last word: the session row is, on each engine's way
+    of checking it (on PostgreSQL a raw connection, without the ORM)."""
+    token, claims = await _session_claims(world, api)
+    assert (await api.gql(VIEWER, token=token))["data"]["viewer"] is not None
+    async with db.transaction() as session:
+        row = await session.get(PortalSession, claims["sub"])
+        assert row is not None
+        row.expires_at = clock.now() - timedelta(seconds=1)
     assert await _refused(api.client, token) == "UNAUTHENTICATED"
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import Response
 
 from portal_gateway.auth.access_tokens import AccessTokens
 from portal_gateway.auth.api_keys import authenticate_api_key, is_api_key
-from portal_gateway.auth.principal import ANONYMOUS, Principal
-from portal_gateway.auth.sessions import load_principal
+from portal_gateway.auth.principal import ANONYMOUS, PortalPrincipal, Principal
+from portal_gateway.auth.sessions import load_principal, load_principal_raw
 from portal_gateway.core import clock
 from portal_gateway.core.errors import AccessError
 from portal_gateway.models.enums import ApiKeyMode
@@ -37,11 +39,18 @@ async def authenticate(
     *,
     bearer: str | None,
     cookie: str | None,
+    raw_reads: Callable[[], AbstractAsyncContextManager[asyncpg.Connection]] | None = None,
 ) -> Principal:
     """The caller. A bad bearer credential is refused (UNAUTHENTICATED); a bad cookie is
-    a browser with a stale session and reads as anonymous (the caller drops the cookie)."""
+    a browser with a stale session and reads as anonymous (the caller drops the cookie).
+    With `raw_reads` (PostgreSQL), a bearer session is checked on a raw connection: the
+    same statement, without an ORM session, for the check every API request makes."""
     if bearer is None and cookie is None:
         return ANONYMOUS
+    if raw_reads is not None and bearer is not None and not is_api_key(bearer):
+        session_id = tokens.verify(bearer)
+        async with raw_reads() as connection:
+            return _live(await load_principal_raw(connection, session_id))
     async with sessions() as session:
         if bearer is not None:
             if is_api_key(bearer):
@@ -55,7 +64,10 @@ async def authenticate(
 
 
 async def _session_principal(session: AsyncSession, tokens: AccessTokens, token: str) -> Principal:
-    principal = await load_principal(session, tokens.verify(token))
+    return _live(await load_principal(session, tokens.verify(token)))
+
+
+def _live(principal: PortalPrincipal | None) -> PortalPrincipal:
     if principal is None:
         raise AccessError("UNAUTHENTICATED", "This session has ended; sign in again.")
     return principal

@@ -28,9 +28,10 @@ from portal_gateway.compiled.plan import (
     NotCompilable,
     Run,
 )
-from portal_gateway.compiled.statements import Statement, parameter
+from portal_gateway.compiled.statements import parameter
 from portal_gateway.core.errors import RequestInputError
 from portal_gateway.core.ids import customer_id, decode_global_id, encode_global_id
+from portal_gateway.db import RawStatement as Statement
 from portal_gateway.loaders import NODE_MODELS
 from portal_gateway.loaders.pagination import PageRequest, newest_first, older_than
 from portal_gateway.models import (

@@ -1,4 +1,4 @@
-"""SQL compiled once per plan, run by asyncpg with the request's values bound.
+"""The scope of a compiled plan: stand-in principals whose values are bind parameters.
 
 The scope condition is `auth`'s own: the plan's statements are built for a stand-in
 principal of the request's kind whose values are bind parameters, so one compiled
@@ -7,19 +7,12 @@ statement serves every principal of that kind, its values bound per request.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-import asyncpg
 from sqlalchemy import BindParameter, String, bindparam
-from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from portal_gateway.auth.principal import MerchantPrincipal, PortalPrincipal, Principal
 from portal_gateway.models.enums import PortalScope
-
-_DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
 # The principal kinds a plan is compiled for; anyone else reads through Strawberry.
 MERCHANT, BUSINESS_SESSION, UNIFIED_SESSION = "merchant", "business", "unified"
@@ -72,35 +65,5 @@ def scope_values(principal: Principal) -> dict[str, Any]:
 
 
 def parameter(name: str, type_: Any) -> BindParameter[Any]:
-    """A value bound per request (an argument, a parent's ids), named in `Statement.run`."""
+    """A value bound per request (an argument, a parent's ids), named in the values a run binds."""
     return bindparam(name, type_=type_)
-
-
-def _constant(value: Any) -> Any:
-    # Enums are stored by name (models.base.enum_column); nothing else a plan holds as a
-    # constant needs converting for asyncpg.
-    return value.name if isinstance(value, enum.Enum) else value
-
-
-@dataclass(frozen=True)
-class Statement:
-    """One statement: its text with $n placeholders, and where each value comes from."""
-
-    sql: str
-    names: tuple[str, ...]
-    constants: Mapping[str, Any]
-
-    @classmethod
-    def of(cls, stmt: Any) -> Statement:
-        compiled = stmt.compile(dialect=_DIALECT)
-        names = tuple(compiled.positiontup or ())
-        params = compiled.params
-        constants = {name: _constant(params[name]) for name in names if params[name] is not None}
-        return cls(compiled.string, names, constants)
-
-    async def fetch(
-        self, connection: asyncpg.Connection, values: Mapping[str, Any]
-    ) -> Sequence[asyncpg.Record]:
-        constants = self.constants
-        args = [values[name] if name in values else constants.get(name) for name in self.names]
-        return cast(Sequence[asyncpg.Record], await connection.fetch(self.sql, *args))

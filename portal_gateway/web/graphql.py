@@ -95,12 +95,14 @@ class GraphQLEndpoint:
 
     async def _authenticate(self, request: Request) -> Principal:
         resources = resources_of(request)
+        db = resources.db
         return await authenticate(
-            resources.db.read_sessions,
+            db.read_sessions,
             resources.access_tokens,
             resources.settings.mode,
             bearer=bearer_credential(request.headers),
             cookie=request.cookies.get(SESSION_COOKIE),
+            raw_reads=None if db.is_sqlite else db.raw_reads,
         )
 
 
