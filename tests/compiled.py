@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
+
+from portal_gateway.core import clock
+from portal_gateway.models import CreditBalance
+from portal_gateway.models.enums import ProductType, SubscriptionStatus
+from tests.factories import Merchant, World
 
 SESSION_CHECK = "SELECT portal_sessions."
 
@@ -29,3 +35,36 @@ def compiled_statements() -> Iterator[list[str]]:
         yield sent
     finally:
         asyncpg.connection.Connection.fetch = fetch  # type: ignore[method-assign]
+
+
+async def customer_of(world: World, business: Merchant, email: str) -> Any:
+    """A customer at `business` with a bit of everything the read path shows: plans of a
+    collection (so planChangeOptions is not empty), a card, subscriptions active, on hold,
+    ending and of a fixed term, invoices in two currencies with their payments, purchases
+    with license keys, and credit."""
+    account = await world.account(business, email, phone="+15550100")
+    plans = await world.collection(business)
+    small = await world.product(business, 1000, collection=plans, name="Small")
+    await world.product(business, 3000, collection=plans, name="Large")
+    await world.product(business, 500, collection=plans, name="Tiny")
+    tool = await world.product(business, 500, type=ProductType.ONE_TIME, name="Tool")
+    card = await world.card(account)
+    active = world.subscription_row(account, small, payment_method=card)
+    held = world.subscription_row(
+        account, small, SubscriptionStatus.ON_HOLD, dues=1000, payment_method=card
+    )
+    ending = world.subscription_row(account, small, payment_method=card)
+    ending.cancel_at_period_end = True
+    fixed = world.subscription_row(account, small)
+    fixed.ends_at = clock.now() + timedelta(days=5)
+    await world.add(active, held, ending, fixed)
+    await world.invoices(account, 4, subscription=active, payment_method=card)
+    await world.invoices(account, 2, amount=250_000, currency="JPY")
+    for _ in range(2):
+        await world.purchase(account, tool)
+    await world.add(
+        CreditBalance(
+            business_id=business.id, account_id=account.id, currency="USD", amount_minor=700
+        )
+    )
+    return account

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +16,10 @@ import pytest
 
 from portal_gateway.compiled.executor import CompiledReadsExecutor
 from portal_gateway.config import Settings
-from portal_gateway.core import clock
 from portal_gateway.db import Database
-from portal_gateway.models import CreditBalance
-from portal_gateway.models.enums import ProductType, SubscriptionStatus
 from tests.api import Api, app_client, token_of
-from tests.compiled import compiled_statements
-from tests.factories import Merchant, World, gid, unique_email
+from tests.compiled import compiled_statements, customer_of
+from tests.factories import World, gid, unique_email
 from tests.mail import Mailbox
 
 DASHBOARD = (Path(__file__).resolve().parents[1] / "bench" / "dashboard.graphql").read_text()
@@ -60,42 +56,13 @@ async def both_paths(
     return body, sent
 
 
-async def _customer_of(world: World, business: Merchant, email: str) -> Any:
-    account = await world.account(business, email, phone="+15550100")
-    plans = await world.collection(business)
-    small = await world.product(business, 1000, collection=plans, name="Small")
-    await world.product(business, 3000, collection=plans, name="Large")
-    await world.product(business, 500, collection=plans, name="Tiny")
-    tool = await world.product(business, 500, type=ProductType.ONE_TIME, name="Tool")
-    card = await world.card(account)
-    active = world.subscription_row(account, small, payment_method=card)
-    held = world.subscription_row(
-        account, small, SubscriptionStatus.ON_HOLD, dues=1000, payment_method=card
-    )
-    ending = world.subscription_row(account, small, payment_method=card)
-    ending.cancel_at_period_end = True
-    fixed = world.subscription_row(account, small)
-    fixed.ends_at = clock.now() + timedelta(days=5)
-    await world.add(active, held, ending, fixed)
-    await world.invoices(account, 4, subscription=active, payment_method=card)
-    await world.invoices(account, 2, amount=250_000, currency="JPY")
-    for _ in range(2):
-        await world.purchase(account, tool)
-    await world.add(
-        CreditBalance(
-            business_id=business.id, account_id=account.id, currency="USD", amount_minor=700
-        )
-    )
-    return account
-
-
 async def test_the_dashboard_is_the_same_from_both_paths_in_eight_statements(
     world: World, api: Api, settings: Settings, db: Database
 ) -> None:
     if db.is_sqlite:
         pytest.skip("SQLite reads through Strawberry only")
     business = await world.business()
-    account = await _customer_of(world, business, unique_email())
+    account = await customer_of(world, business, unique_email())
     token = await api.session_for(business, account)
     body, sent = await both_paths(api, settings, DASHBOARD, token=token)
     viewer = body["data"]["viewer"]
@@ -113,7 +80,7 @@ async def test_a_unified_dashboard_of_many_businesses_is_the_same_from_both_path
     email = unique_email("unified")
     for n in range(3):
         business = await world.business(allow_updates=n != 1)
-        await _customer_of(world, business, email)
+        await customer_of(world, business, email)
     await api.gql(
         "mutation($e: String!) { requestSignInLink(input: {email: $e}) { __typename } }",
         {"e": email},
@@ -180,9 +147,9 @@ async def test_no_principal_sees_through_node_or_nodes_what_is_not_theirs(
         pytest.skip("SQLite reads through Strawberry only")
     first, second = await world.business(), await world.business()
     shared, other = unique_email("shared"), unique_email("other")
-    at_first = await _customer_of(world, first, shared)
-    at_second = await _customer_of(world, second, shared)
-    stranger = await _customer_of(world, first, other)
+    at_first = await customer_of(world, first, shared)
+    at_second = await customer_of(world, second, shared)
+    stranger = await customer_of(world, first, other)
     await api.gql(
         "mutation($e: String!) { requestSignInLink(input: {email: $e}) { __typename } }",
         {"e": shared},
@@ -246,8 +213,8 @@ async def test_generated_queries_get_the_same_answer_from_both_paths(
 
     business, other = await world.business(), await world.business()
     email = unique_email("corpus")
-    account = await _customer_of(world, business, email)
-    await _customer_of(world, other, email)
+    account = await customer_of(world, business, email)
+    await customer_of(world, other, email)
     await api.gql(
         "mutation($e: String!) { requestSignInLink(input: {email: $e}) { __typename } }",
         {"e": email},
@@ -304,7 +271,7 @@ async def test_both_paths_agree_with_prepared_statements_off_as_behind_pgbouncer
         async with app_client(settings, uncached) as client:
             api = Api(client, settings)
             business = await world.business()
-            account = await _customer_of(world, business, unique_email())
+            account = await customer_of(world, business, unique_email())
             token = await api.session_for(business, account)
             for _ in range(3):  # again and again on the same connections
                 body, sent = await both_paths(api, settings, DASHBOARD, token=token)
@@ -336,7 +303,7 @@ async def test_directives_with_variables_pick_their_own_plan(
     if db.is_sqlite:
         pytest.skip("SQLite reads through Strawberry only")
     business = await world.business()
-    account = await _customer_of(world, business, unique_email())
+    account = await customer_of(world, business, unique_email())
     token = await api.session_for(business, account)
     answers = []
     for full in (True, False, True):

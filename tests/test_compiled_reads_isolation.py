@@ -18,10 +18,10 @@ from portal_gateway.compiled import executor as compiled_executor
 from portal_gateway.config import Settings
 from portal_gateway.db import Database
 from portal_gateway.models import Invoice, Subscription
-from portal_gateway.models.enums import ProductType, SubscriptionStatus
+from portal_gateway.models.enums import SubscriptionStatus
 from portal_gateway.resolvers.context import Context
 from tests.api import Api, token_of
-from tests.compiled import compiled_statements
+from tests.compiled import compiled_statements, customer_of
 from tests.factories import Merchant, World, gid, unique_email
 from tests.mail import Mailbox
 
@@ -79,26 +79,6 @@ async def paths(
 
 def same(compiled: dict[str, Any], reference: dict[str, Any]) -> None:
     assert json.dumps(compiled) == json.dumps(reference)
-
-
-async def _customer_of(world: World, business: Merchant, email: str) -> Any:
-    """An account with plans of a collection (so planChangeOptions is not empty), a card,
-    subscriptions, invoices with payments, and purchases with license keys."""
-    account = await world.account(business, email, phone="+15550100")
-    plans = await world.collection(business)
-    small = await world.product(business, 1000, collection=plans, name="Small")
-    await world.product(business, 3000, collection=plans, name="Large")
-    await world.product(business, 500, collection=plans, name="Tiny")
-    tool = await world.product(business, 500, type=ProductType.ONE_TIME, name="Tool")
-    card = await world.card(account)
-    active = world.subscription_row(account, small, payment_method=card)
-    held = world.subscription_row(
-        account, small, SubscriptionStatus.ON_HOLD, dues=1000, payment_method=card
-    )
-    await world.add(active, held)
-    await world.invoices(account, 3, subscription=active, payment_method=card)
-    await world.purchase(account, tool)
-    return account
 
 
 async def _unified(api: Api, mailbox: Mailbox, email: str) -> str:
@@ -161,7 +141,7 @@ async def test_aliased_products_of_a_plan_change_option_get_only_their_own_selec
     each with its own selection (the merged selection once answered both with both)."""
     _skip_sqlite(db)
     business = await world.business()
-    account = await _customer_of(world, business, unique_email())
+    account = await customer_of(world, business, unique_email())
     token = await api.session_for(business, account)
     query = _fresh(
         """
@@ -190,7 +170,7 @@ async def test_a_node_type_that_does_not_compile_does_not_grow_the_cached_plan(
     had begun to bind is undone (once it grew by a binder and two helpers per request)."""
     _skip_sqlite(db)
     business = await world.business()
-    account = await _customer_of(world, business, unique_email())
+    account = await customer_of(world, business, unique_email())
     query = _fresh(
         """
         query($ids: [ID!]!) { nodes(ids: $ids) {
@@ -228,7 +208,7 @@ async def test_a_cached_plan_keeps_no_request_of_the_caller_that_compiled_it(
     through the collector of that request's executor."""
     _skip_sqlite(db)
     business = await world.business()
-    await _customer_of(world, business, unique_email())
+    await customer_of(world, business, unique_email())
     query = _fresh("query($id: ID!) { node(id: $id) { id ... on Business { name } } }")
     compiled, reference, sent = await paths(
         api, settings, query, {"id": business.gid}, token=business.api_key
@@ -255,9 +235,9 @@ async def test_guard_business_customers_is_null_for_everyone_but_its_own_api_key
     _skip_sqlite(db)
     first, second = await world.business(), await world.business()
     email = unique_email("shared")
-    at_first = await _customer_of(world, first, email)
-    await _customer_of(world, second, email)
-    await _customer_of(world, first, unique_email("other"))
+    at_first = await customer_of(world, first, email)
+    await customer_of(world, second, email)
+    await customer_of(world, first, unique_email("other"))
     unified = await _unified(api, mailbox, email)
     session = await api.session_for(first, at_first)
     async with db.read_sessions() as read:
@@ -333,7 +313,7 @@ async def test_guard_concurrent_principals_sharing_one_plan_see_only_their_own_r
     owner: dict[str, tuple[str, str]] = {}  # global id: (business id, account id)
     for _ in range(4):
         business = await world.business()
-        account = await _customer_of(world, business, unique_email())
+        account = await customer_of(world, business, unique_email())
         callers.append((business.api_key, business, None))
         callers.append((await api.session_for(business, account), business, account))
         async with db.read_sessions() as read:
@@ -409,7 +389,7 @@ async def test_guard_a_directive_value_gets_a_plan_of_its_own(
     in either order (the plan key holds the directive variables' values)."""
     _skip_sqlite(db)
     business = await world.business()
-    account = await _customer_of(world, business, unique_email())
+    account = await customer_of(world, business, unique_email())
     session = await api.session_for(business, account)
     query = _fresh(
         """
@@ -465,7 +445,7 @@ async def test_guard_statements_depend_on_the_document_not_on_the_data(
         business = await world.business()
         ids = []
         for _ in range(customers):
-            account = await _customer_of(world, business, unique_email())
+            account = await customer_of(world, business, unique_email())
             async with db.read_sessions() as read:
                 ids += [
                     gid("Subscription", row_id)
@@ -494,7 +474,7 @@ async def test_guard_each_operation_of_a_document_keys_plans_by_its_own_directiv
     operation too, and this now guards that."""
     _skip_sqlite(db)
     business = await world.business()
-    account = await _customer_of(world, business, unique_email())
+    account = await customer_of(world, business, unique_email())
     token = await api.session_for(business, account)
     query = _fresh(
         """
