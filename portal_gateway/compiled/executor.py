@@ -24,18 +24,16 @@ from graphql import (
     VariableNode,
     visit,
 )
-from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.values import get_argument_values
 from graphql.language import Visitor
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from portal_gateway.compiled.plan import Compiler, Fallback, FieldDetailsList, NotCompilable
+from portal_gateway.compiled.plan import Compiler, Fallback, FieldDetailsList, NotCompilable, Run
 from portal_gateway.compiled.roots import (
     CurrentBusinessPlan,
     NodesPlan,
     NullPlan,
-    RootRun,
     ViewerPlan,
 )
 from portal_gateway.compiled.statements import MERCHANT, STAND_INS, kind_of, scope_values
@@ -176,7 +174,7 @@ class CompiledReadsExecutor(StrawberryGraphQLCoreExecutionContext):
         query_type = self.schema.query_type
         assert query_type is not None
         if name == "viewer" and kind != MERCHANT:
-            return ViewerPlan(compiler, field_details_list, compiler.object_type("Customer").fields)
+            return ViewerPlan(compiler, field_details_list)
         if name in ("node", "nodes"):
             field_def = query_type.fields[name]
             return NodesPlan(compiler, field_details_list, field_def, many=name == "nodes")
@@ -202,7 +200,7 @@ class CompiledReadsExecutor(StrawberryGraphQLCoreExecutionContext):
         resources = _resources(context)
         assert resources is not None
         principal = context.principal
-        run = RootRun(
+        run = Run(
             principal,
             scope_values(principal),
             settings=resources.settings,
@@ -230,6 +228,3 @@ class CompiledReadsExecutor(StrawberryGraphQLCoreExecutionContext):
             return await result if self.is_awaitable(result) else result
 
         return answer()
-
-
-__all__ = ["CompiledReadsExecutor", "FieldDetails"]

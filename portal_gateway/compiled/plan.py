@@ -24,7 +24,6 @@ from graphql import (
     FieldNode,
     GraphQLEnumType,
     GraphQLField,
-    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -73,6 +72,15 @@ class NotCompilable(Exception):
 class Fallback(Exception):
     """At run time: this root field is answered by Strawberry after all (an argument it
     refuses, a required relation out of scope), so that its error is the reference's."""
+
+
+def page_request(arguments: Mapping[str, Any]) -> PageRequest:
+    """A connection's first and after, checked as the reference path checks them; what it
+    would refuse is its to answer."""
+    try:
+        return PageRequest.parse(arguments.get("first"), arguments.get("after"))
+    except RequestInputError as error:
+        raise Fallback(str(error)) from error
 
 
 class Run:
@@ -524,10 +532,7 @@ class Compiler:
         merchant_only = isinstance(field_spec, spec.BusinessCustomers)
 
         def values(arguments: dict[str, Any]) -> dict[str, Any]:
-            try:
-                page = PageRequest.parse(arguments.get("first"), arguments.get("after"))
-            except RequestInputError as error:
-                raise Fallback(str(error)) from error
+            page = page_request(arguments)
             bound: dict[str, Any] = {
                 limit: page.first + 1,
                 has_after: page.after is not None,
@@ -575,28 +580,6 @@ class Compiler:
                 raise NotCompilable(f"Money.{name}")
         return Code("{" + ", ".join(items) + "}")
 
-    def money(self, details: FieldDetailsList) -> Callable[[int, str], dict[str, Any]]:
-        """Money's selection, from minor units and a currency (its exponent from core)."""
-        parts: list[tuple[str, str]] = []
-        for key, field_details in self.collect(self.object_type("Money"), details).items():
-            name = field_details[0].node.name.value
-            if name not in ("amount", "currency", "__typename"):
-                raise NotCompilable(f"Money.{name}")
-            parts.append((key, name))
-
-        def assemble(minor: int, currency: str) -> dict[str, Any]:
-            out: dict[str, Any] = {}
-            for key, name in parts:
-                if name == "amount":
-                    out[key] = amount_text(minor, currency)
-                elif name == "currency":
-                    out[key] = currency
-                else:
-                    out[key] = "Money"
-            return out
-
-        return assemble
-
     def computed(
         self,
         entity: Any,
@@ -604,14 +587,14 @@ class Compiler:
         field_spec: spec.Computed,
         type_: GraphQLOutputType,
         details: FieldDetailsList,
-    ) -> Getter:
+    ) -> Part:
         indexes = [columns.add(getattr(entity, name)) for name in field_spec.attributes]
         build = _facts(entity, field_spec.attributes)
         rule = field_spec.rule
         if field_spec.money:
-            money = self.money(details)
+            minor = self.helper(lambda row: rule(build([row[i] for i in indexes])))
             currency = columns.add(entity.currency)
-            return lambda row, run: money(rule(build([row[i] for i in indexes])), row[currency])
+            return self.money_code(details, f"{minor}({ROW})", f"{ROW}[{currency}]")
         serialize = leaf_serializer(type_)
 
         def get(row: Row, run: Run) -> Any:
@@ -823,14 +806,6 @@ class Compiler:
             return answer
 
         return get
-
-
-def list_of(type_: GraphQLOutputType) -> GraphQLOutputType:
-    """The item type of a list field."""
-    named = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
-    if not isinstance(named, GraphQLList):
-        raise NotCompilable(f"{type_} is not a list")
-    return named.of_type  # type: ignore[no-any-return]
 
 
 class ConnectionShape:

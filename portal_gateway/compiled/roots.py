@@ -27,13 +27,19 @@ from portal_gateway.compiled.plan import (
     Getter,
     NotCompilable,
     Run,
+    page_request,
 )
 from portal_gateway.compiled.statements import parameter
-from portal_gateway.core.errors import RequestInputError
-from portal_gateway.core.ids import customer_id, decode_global_id, encode_global_id
+from portal_gateway.core.ids import (
+    NO_SUCH_ID,
+    customer_id,
+    decode_global_id,
+    encode_global_id,
+    local_id,
+)
 from portal_gateway.db import RawStatement as Statement
 from portal_gateway.loaders import NODE_MODELS
-from portal_gateway.loaders.pagination import PageRequest, newest_first, older_than
+from portal_gateway.loaders.pagination import newest_first, older_than
 from portal_gateway.models import (
     Business,
     CustomerAccount,
@@ -50,24 +56,15 @@ from portal_gateway.queries.payments import saved_cards
 from portal_gateway.queries.readable import readable
 from portal_gateway.queries.subscriptions import readable_subscriptions
 
-RootRun = Run
-
 
 def _business_filter(global_id: str | None) -> str | None:
     """A businessId argument; a malformed one is the reference path's error to give."""
     if global_id is None:
         return None
-    decoded = decode_global_id(global_id)
-    if decoded is None or decoded[0] != "Business":
+    business_id = local_id(global_id, "Business")
+    if business_id == NO_SUCH_ID:
         raise Fallback("businessId")
-    return decoded[1]
-
-
-def _page(first: int | None, after: str | None) -> PageRequest:
-    try:
-        return PageRequest.parse(first, after)
-    except RequestInputError as error:
-        raise Fallback(str(error)) from error
+    return business_id
 
 
 def _statement_of(columns: Columns, base: Select[Any]) -> Select[Any]:
@@ -156,9 +153,9 @@ class ConnectionPlan:
         return compiled
 
     async def run(
-        self, connection: asyncpg.Connection, run: RootRun, arguments: Mapping[str, Any]
+        self, connection: asyncpg.Connection, run: Run, arguments: Mapping[str, Any]
     ) -> dict[str, Any]:
-        page = _page(arguments.get("first"), arguments.get("after"))
+        page = page_request(arguments)
         business_id = _business_filter(arguments.get("businessId"))
         statuses = arguments.get("status") or None
         values = dict(run.values)
@@ -213,7 +210,7 @@ class ListPlan:
         return found
 
     async def run(
-        self, connection: asyncpg.Connection, run: RootRun, arguments: Mapping[str, Any]
+        self, connection: asyncpg.Connection, run: Run, arguments: Mapping[str, Any]
     ) -> list[Any]:
         business_id = _business_filter(arguments.get("businessId"))
         values = dict(run.values)
@@ -253,7 +250,6 @@ class ViewerPlan:
 
     compiler: Compiler
     details: FieldDetailsList
-    customer_fields: Mapping[str, GraphQLField]
     parts: list[Part] = field(init=False)
     accounts: Statement = field(init=False)
 
@@ -300,7 +296,7 @@ class ViewerPlan:
             return field_def, details[0].node, plan
         raise NotCompilable(f"Customer.{name}")
 
-    async def run(self, connection: asyncpg.Connection, run: RootRun) -> dict[str, Any] | None:
+    async def run(self, connection: asyncpg.Connection, run: Run) -> dict[str, Any] | None:
         principal = run.principal
         assert isinstance(principal, PortalPrincipal)
         accounts = await self.accounts.fetch(connection, run.values)
@@ -375,14 +371,14 @@ class NodesPlan:
         base = readable(model, self.compiler.stand_in).where(model.id == func.any(ids))
         return node, Statement.of(_statement_of(columns, base))
 
-    async def run(self, connection: asyncpg.Connection, run: RootRun) -> Any:
+    async def run(self, connection: asyncpg.Connection, run: Run) -> Any:
         arguments = run.arguments(self.field_def, self.details[0].node)
         global_ids: list[str] = list(arguments["ids"]) if self.many else [arguments["id"]]
         if len(global_ids) > MAX_NODES:
             raise Fallback("too many ids")
+        decoded_ids = [decode_global_id(global_id) for global_id in global_ids]
         wanted: dict[str, set[str]] = {}
-        for global_id in global_ids:
-            decoded = decode_global_id(global_id)
+        for decoded in decoded_ids:
             if decoded is None:
                 continue
             if decoded[0] == "Customer":
@@ -400,10 +396,7 @@ class NodesPlan:
             values["ids"] = sorted(local_ids)
             for row in await statement.fetch(connection, values):
                 answers[(type_name, row[0])] = node(row, run)
-        results = []
-        for global_id in global_ids:
-            decoded = decode_global_id(global_id)
-            results.append(answers.get(decoded) if decoded is not None else None)
+        results = [answers.get(decoded) if decoded else None for decoded in decoded_ids]
         return results if self.many else results[0]
 
 
@@ -423,7 +416,7 @@ class CurrentBusinessPlan:
     def __post_init__(self) -> None:
         self.plan = ListPlan(self.compiler, "Business", Business, _own_business, self.details)
 
-    async def run(self, connection: asyncpg.Connection, run: RootRun) -> Any:
+    async def run(self, connection: asyncpg.Connection, run: Run) -> Any:
         found = await self.plan.run(connection, run, {})
         return found[0] if found else None
 
@@ -435,5 +428,5 @@ class NullPlan:
 
     compiler: Compiler
 
-    async def run(self, connection: asyncpg.Connection, run: RootRun) -> None:
+    async def run(self, connection: asyncpg.Connection, run: Run) -> None:
         return None
