@@ -104,7 +104,6 @@ class ConnectionPlan:
     type_name: str
     model: Any
     base: Base
-    field_def: GraphQLField
     details: FieldDetailsList
     columns: Columns = field(init=False)
     shape: ConnectionShape = field(init=False)
@@ -292,7 +291,7 @@ class ViewerPlan:
             return field_def, details[0].node, plan
         if name in CONNECTIONS:
             type_name, model, base = CONNECTIONS[name]
-            plan = ConnectionPlan(compiler, type_name, model, base, field_def, details)
+            plan = ConnectionPlan(compiler, type_name, model, base, details)
             return field_def, details[0].node, plan
         raise NotCompilable(f"Customer.{name}")
 
