@@ -316,7 +316,10 @@ async def test_forged_access_tokens_are_refused(world: World, api: Api, settings
 
 
 async def test_access_token_expires_with_the_session(world: World, api: Api) -> None:
+    """Also once it has been used: a token whose signature was checked before is still
+    refused when its time is up."""
     token, _ = await _session_claims(world, api)
+    assert (await api.gql(VIEWER, token=token))["data"]["viewer"] is not None
     clock.advance(timedelta(hours=12, seconds=1))
     assert await _refused(api.client, token) == "UNAUTHENTICATED"
 

@@ -6,6 +6,14 @@ document, root field, principal kind and the values of the variables its directi
 runs its statements on one connection and returns the field's finished value. Every other
 root field, and one whose run falls back, is executed by graphql-core and Strawberry, and
 the parts land in the response in the document's field order, as graphql-core puts them.
+
+A query that has run that way once, every root field answered by a plan and no error, is
+one Strawberry has parsed and validated (with every rule and extension of the schema): the
+next request with the same text and operation name is answered directly (`answer_directly`),
+by graphql-core's executor over the same plans, without Strawberry's view and extensions.
+Whatever is not as clean then (a plan that falls back, an error, variables that do not
+coerce) is not answered there but by the whole path again, so that every error is the
+reference's.
 """
 
 from __future__ import annotations
@@ -13,14 +21,19 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
     DirectiveNode,
+    DocumentNode,
+    ExecutionResult,
     FieldNode,
     GraphQLField,
     GraphQLObjectType,
+    GraphQLSchema,
     OperationDefinitionNode,
+    OperationType,
     VariableNode,
     visit,
 )
@@ -29,6 +42,7 @@ from graphql.language import Visitor
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from portal_gateway.auth.principal import Principal
 from portal_gateway.compiled.plan import Compiler, Fallback, FieldDetailsList, NotCompilable, Run
 from portal_gateway.compiled.roots import (
     CurrentBusinessPlan,
@@ -77,6 +91,10 @@ def _compiled(*_: Any) -> Any:
 
 
 _plans: OrderedDict[Hashable, Any] = OrderedDict()
+# Queries every root field of which a plan answered without an error, by text, operation
+# name as a client may send it and principal kind: parsed and validated, ready to answer
+# directly.
+_clean: OrderedDict[tuple[str, str | None, str], DocumentNode] = OrderedDict()
 # The variables the directives of an operation (and of every fragment) read, by document
 # text and operation name.
 _directive_variables: OrderedDict[tuple[str, str | None], tuple[str, ...]] = OrderedDict()
@@ -89,6 +107,13 @@ def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
 
 
 class CompiledReadsExecutor(StrawberryGraphQLCoreExecutionContext):
+    # Answering directly: a root field no plan answers ends the attempt instead of running
+    # Strawberry's resolver.
+    direct = False
+    # Root fields answered by a plan, and otherwise (resolvers, fallbacks).
+    planned = 0
+    unplanned = 0
+
     def execute_field(
         self,
         parent_type: GraphQLObjectType,
@@ -100,9 +125,13 @@ class CompiledReadsExecutor(StrawberryGraphQLCoreExecutionContext):
         if parent_type is self.schema.query_type:
             plan = self._plan(field_details_list)
             if plan is not None:
+                self.planned += 1
                 return self._run(
                     plan, parent_type, source, field_details_list, path, position_context
                 )
+            self.unplanned += 1
+            if self.direct:
+                return None
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
@@ -218,6 +247,9 @@ class CompiledReadsExecutor(StrawberryGraphQLCoreExecutionContext):
                     return await plan.run(connection, run)
             except Fallback as reason:
                 log.debug("compiled read fell back: %s", reason)
+                self.unplanned += 1
+                if self.direct:
+                    return None
             except Exception as error:
                 assert field_def is not None
                 self.handle_field_error(error, field_def.type, field_details_list, path)
@@ -228,3 +260,69 @@ class CompiledReadsExecutor(StrawberryGraphQLCoreExecutionContext):
             return await result if self.is_awaitable(result) else result
 
         return answer()
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        result = super().build_response(data)
+        if (
+            not self.direct
+            and self.planned
+            and not self.unplanned
+            and isinstance(result, ExecutionResult)
+            and not result.errors
+            and self.operation.operation is OperationType.QUERY
+        ):
+            self._remember_clean()
+        return result
+
+    def _remember_clean(self) -> None:
+        """Keyed as the client sent it: with the operation's name, or without one (which the
+        schema allows only for a document of one operation; the HTTP view notes which)."""
+        operation = self.operation
+        kind = kind_of(self.context_value.principal)
+        if operation.loc is None or kind is None:
+            return
+        request = getattr(self.context_value, "request", None)
+        named = getattr(request.state, "operation_named", True) if request else True
+        name = operation.name.value if operation.name and named else None
+        # What executing it needs: the operation and its fragments (the client picked the
+        # operation by `name`, so no other one matters).
+        document = DocumentNode(definitions=(operation, *self.fragment_definitions.values()))
+        _remember(_clean, (operation.loc.source.body, name, kind), document)
+
+
+@dataclass(frozen=True)
+class DirectContext:
+    """What the plans read of a request answered directly."""
+
+    principal: Principal
+    resources: Resources
+
+
+async def answer_directly(
+    schema: GraphQLSchema,
+    query: str,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    context: DirectContext,
+) -> dict[str, Any] | None:
+    """The `data` of a query that ran clean through the whole path before, answered by its
+    plans alone; None when it cannot be, for the whole path to answer (and to report)."""
+    if _resources(context) is None:
+        return None
+    kind = kind_of(context.principal)
+    document = _clean.get((query, operation_name, kind)) if kind else None
+    if document is None:
+        return None
+    executor = CompiledReadsExecutor.build(
+        schema, document, None, context, variables, operation_name
+    )
+    if isinstance(executor, list):  # variables that do not coerce: the whole path says so
+        return None
+    assert isinstance(executor, CompiledReadsExecutor)
+    executor.direct = True
+    result = executor.execute_operation()
+    if executor.is_awaitable(result):
+        result = await result
+    if not isinstance(result, ExecutionResult) or result.errors or executor.unplanned:
+        return None
+    return result.data

@@ -110,7 +110,7 @@ class StorableText(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        problem = _unstorable(context.variables)
+        problem = unstorable(context.variables)
         if (
             problem is None
             and context.query
@@ -118,14 +118,14 @@ class StorableText(SchemaExtension):
             and context.graphql_document
         ):
             literals = [node.value for node in _string_literals(context.graphql_document)]
-            problem = _unstorable(literals)
+            problem = unstorable(literals)
         if problem is not None:
             error = GraphQLError(problem, extensions={"code": "BAD_USER_INPUT"})
             context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
         yield
 
 
-def _unstorable(value: object) -> str | None:
+def unstorable(value: object) -> str | None:
     """What is wrong with the text in `value`, walked without recursion; None if nothing."""
     pending: list[tuple[object, int]] = [(value, 0)]
     while pending:
