@@ -17,6 +17,7 @@ import pytest
 from portal_gateway.compiled.executor import CompiledReadsExecutor
 from portal_gateway.config import Settings
 from portal_gateway.db import Database
+from portal_gateway.schema import PortalSchema
 from tests.api import Api, app_client, token_of
 from tests.compiled import compiled_statements, customer_of
 from tests.factories import World, gid, unique_email
@@ -337,3 +338,77 @@ async def test_directives_with_variables_pick_their_own_plan(
         viewer = response.json()["data"]["viewer"]
         assert ("id" in viewer) is not brief
         assert viewer["businesses"] == [{"name": business.name}]
+
+
+PAGE = """query Page($first: Int!, $after: String) {
+  viewer {
+    name
+    invoices(first: $first, after: $after) {
+      totalCount
+      edges { cursor node { id number total { amount currency } memo: number } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}"""
+
+
+async def test_a_query_that_ran_clean_is_answered_directly_and_the_same(
+    world: World, api: Api, settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second time a document comes, it skips Strawberry's view; the client sees the
+    same bytes and headers. Whatever is not clean (a bad cursor, text no database stores,
+    a variable of the wrong type) goes the whole way, with the reference's error."""
+    if db.is_sqlite:
+        pytest.skip("SQLite reads through Strawberry only")
+    business = await world.business()
+    account = await customer_of(world, business, unique_email())
+    token = await api.session_for(business, account)
+    executions: list[str] = []
+    original = PortalSchema.execute
+
+    async def counted(self: PortalSchema, query: str | None, *args: Any, **kwargs: Any) -> Any:
+        executions.append(query or "")
+        return await original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(PortalSchema, "execute", counted)
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/graphql-response+json"}
+    payload = {"query": PAGE, "variables": {"first": 2}}
+    first = await api.client.post("/graphql", json=payload, headers=headers)
+    second = await api.client.post("/graphql", json=payload, headers=headers)
+    assert len(executions) == 1  # the second one answered directly
+    assert second.status_code == first.status_code == 200
+    assert second.content == first.content
+    assert second.headers["content-type"] == first.headers["content-type"]
+    assert first.headers["content-type"] == "application/graphql-response+json; charset=utf-8"
+    invoices = second.json()["data"]["viewer"]["invoices"]
+    assert invoices["totalCount"] == 6 and len(invoices["edges"]) == 2
+
+    # The next page, by the cursor the first gave: directly, and as Strawberry answers it.
+    after = invoices["pageInfo"]["endCursor"]
+    executions.clear()
+    body = await api.gql(PAGE, {"first": 2, "after": after}, token=token)
+    assert executions == [PAGE]  # only the reference's, which api.gql asks for too
+    assert body["data"]["viewer"]["invoices"]["edges"][0]["cursor"] != after
+
+    refused = {
+        "a cursor no page gave": {"first": 2, "after": "not-a-cursor"},
+        "a page too large": {"first": 1000},
+        "text no database stores": {"first": 2, "after": "a\x00b"},
+        "a variable of the wrong type": {"first": "two"},
+    }
+    for reason, variables in refused.items():
+        executions.clear()
+        body = await api.gql(PAGE, variables, token=token, expect_errors=True)
+        assert body["errors"][0]["extensions"]["code"], reason
+        assert len(executions) == 2, reason  # the whole path, then the reference
+
+    # With the operation's name, and as another kind of principal: each its own.
+    executions.clear()
+    by_name = {"query": PAGE, "operationName": "Page", "variables": {"first": 2}}
+    named = await api.client.post("/graphql", json=by_name, headers=headers)
+    assert named.content == first.content and len(executions) == 1
+    merchant = {"Authorization": f"Bearer {business.api_key}"}
+    for _ in range(2):
+        response = await api.client.post("/graphql", json=payload, headers=merchant)
+        assert response.json() == {"data": {"viewer": None}}
+    assert len(executions) == 2

@@ -786,12 +786,31 @@ class Compiler:
             run.memo[key] = found
             return found
 
+        answers = object()  # this part's own answers in a request's memo
+
         def get(row: Row, run: Run) -> list[dict[str, Any]]:
             if row[current_indexes[0]] is None or row[business_indexes[0]] is None:
                 return []
             if row[current_indexes[1]] is None:  # a product of no collection
                 return []
+            # Subscriptions of one plan on one page have the same options: made once.
             candidates_rows = row[candidates_index]
+            key = (
+                answers,
+                pick_subscription(row),
+                pick_current(row),
+                pick_business(row),
+                tuple(candidates_rows),
+            )
+            try:
+                found = run.memo.get(key)
+            except TypeError:  # a candidate's selection holds a list: nothing shared
+                return answer_of(row, candidates_rows, run)
+            if found is None:
+                found = run.memo[key] = answer_of(row, candidates_rows, run)
+            return found
+
+        def answer_of(row: Row, candidates_rows: Sequence[Any], run: Run) -> list[dict[str, Any]]:
             answer = []
             for index, direction in options_of(row, run):
                 out: dict[str, Any] = {}

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from portal_gateway.core.clock import ensure_utc
 from portal_gateway.core.errors import NotFoundError
@@ -68,7 +68,8 @@ def is_row_id(text: str) -> bool:
 
 
 def encode_cursor(created_at: datetime, row_id: str) -> str:
-    stamp = ensure_utc(created_at).isoformat()
+    # Rows come back in UTC already (a page encodes a hundred cursors): converted otherwise.
+    stamp = (created_at if created_at.tzinfo is UTC else ensure_utc(created_at)).isoformat()
     return base64.urlsafe_b64encode(f"{stamp}|{row_id}".encode()).decode().rstrip("=")
 
 
