@@ -124,6 +124,16 @@ def amount_text(minor: int, currency: str) -> str:
     return str(Money(minor, currency).to_decimal())
 
 
+@lru_cache(maxsize=8192)
+def computed_value(
+    build: Callable[[Sequence[Any]], Any], rule: Callable[[Any], Any], inputs: tuple[Any, ...]
+) -> Any:
+    """A computed field's value: `rule` (a pure function of a row's facts) on the facts
+    `build` makes of `inputs`. A page asks it about a few plans, prices and dates over and
+    over."""
+    return rule(build(inputs))
+
+
 def _identity(value: Any) -> Any:
     return value
 
@@ -591,17 +601,21 @@ class Compiler:
         indexes = [columns.add(getattr(entity, name)) for name in field_spec.attributes]
         build = _facts(entity, field_spec.attributes)
         rule = field_spec.rule
+        inputs = "(" + "".join(f"{ROW}[{i}], " for i in indexes) + ")"
         if field_spec.money:
-            minor = self.helper(lambda row: rule(build([row[i] for i in indexes])))
+            minor = f"{self.helper(computed_value)}({self.helper(build)}, " \
+                f"{self.helper(rule)}, {inputs})"  # fmt: skip
             currency = columns.add(entity.currency)
-            return self.money_code(details, f"{minor}({ROW})", f"{ROW}[{currency}]")
+            return self.money_code(details, minor, f"{ROW}[{currency}]")
         serialize = leaf_serializer(type_)
 
-        def get(row: Row, run: Run) -> Any:
-            value = rule(build([row[i] for i in indexes]))
+        def served(facts: Any) -> Any:
+            value = rule(facts)
             return None if value is None else serialize(value)
 
-        return get
+        return Code(
+            f"{self.helper(computed_value)}({self.helper(build)}, {self.helper(served)}, {inputs})"
+        )
 
     def related(
         self, entity: Any, columns: Columns, field_spec: spec.Related, details: FieldDetailsList
