@@ -11,6 +11,7 @@ request of its document and principal kind.
 from __future__ import annotations
 
 import enum
+import logging
 from binascii import b2a_base64
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
@@ -49,6 +50,7 @@ from sqlalchemy.orm import QueryableAttribute, aliased, outerjoin
 from portal_gateway.auth.principal import MerchantPrincipal, Principal
 from portal_gateway.auth.scope import scope_condition
 from portal_gateway.compiled import fields as spec
+from portal_gateway.compiled.sql_json import JsonCompiler, NotJson, spliced
 from portal_gateway.compiled.statements import parameter
 from portal_gateway.config import Settings
 from portal_gateway.core import clock
@@ -63,6 +65,8 @@ from portal_gateway.services.links import static_portal_url
 from portal_gateway.services.plan_change_rules import plan_change_options
 
 FieldDetailsList = Sequence[FieldDetails]
+
+log = logging.getLogger(__name__)
 
 
 class NotCompilable(Exception):
@@ -196,6 +200,14 @@ class Columns:
 
     def outer_join(self, target: Any, on: ColumnElement[bool]) -> None:
         self.from_ = outerjoin(self.from_, target, on)
+
+    def snapshot(self) -> tuple[Any, int, dict[tuple[int, str], int]]:
+        return self.from_, len(self.exprs), dict(self.seen)
+
+    def restore(self, snapshot: tuple[Any, int, dict[tuple[int, str], int]]) -> None:
+        """As it was at `snapshot`: what an abandoned attempt added goes."""
+        self.from_, count, self.seen = snapshot
+        del self.exprs[count:]
 
 
 ROW = "<ROW>"  # where a row's name goes in a template: no Python name or repr holds "<"
@@ -882,7 +894,11 @@ class ConnectionShape:
     def _edges(
         self, compiler: Compiler, entity: Any, columns: Columns, details: FieldDetailsList
     ) -> Getter:
-        """A function of the page's rows giving its edges."""
+        """A function of the page's rows giving its edges: written by PostgreSQL as JSON when
+        every field of the edge is plain (compiled.sql_json), else assembled here."""
+        written = self._json_edges(compiler, entity, columns, details)
+        if written is not None:
+            return written
         edge_type = compiler.object_type(self.edge_name)
         items: list[str] = []
         for key, edge_details in compiler.collect(edge_type, details).items():
@@ -898,6 +914,27 @@ class ConnectionShape:
                 raise NotCompilable(f"{edge_type.name}.{name}")
         edge = Code("{" + ", ".join(items) + "}")
         return compiler.function(compiler.each(edge, ROW))
+
+    def _json_edges(
+        self, compiler: Compiler, entity: Any, columns: Columns, details: FieldDetailsList
+    ) -> Getter | None:
+        before = columns.snapshot()
+        writer = JsonCompiler(compiler.collect, compiler.object_type, compiler.stand_in)
+        try:
+            edge, checks = writer.edge(self.type_name, entity, columns, details)
+        except NotJson as reason:
+            columns.restore(before)
+            log.debug("edges of %s assembled in Python: %s", self.type_name, reason)
+            return None
+        index = columns.add(edge)
+        type_name = self.type_name
+
+        def edges(rows: Sequence[Any], run: Run) -> Any:
+            if not checks.holds(rows):
+                raise Fallback(f"a {type_name} of the page misses what its answer needs")
+            return spliced(rows, index)
+
+        return edges
 
     def assemble(
         self, rows: Sequence[Any], run: Run, total: int, has_next: bool, has_previous: bool
