@@ -50,7 +50,7 @@ from sqlalchemy.orm import QueryableAttribute, aliased, outerjoin
 from portal_gateway.auth.principal import MerchantPrincipal, Principal
 from portal_gateway.auth.scope import scope_condition
 from portal_gateway.compiled import fields as spec
-from portal_gateway.compiled.sql_json import JsonCompiler, NotJson, spliced
+from portal_gateway.compiled.sql_json import JsonCompiler, NotJson, cursor_sql, spliced
 from portal_gateway.compiled.statements import parameter
 from portal_gateway.config import Settings
 from portal_gateway.core import clock
@@ -907,7 +907,10 @@ class ConnectionShape:
                 node = compiler.node_code(self.type_name, entity, columns, edge_details)
                 items.append(f"{key!r}: {node.template}")
             elif name == "cursor":
-                items.append(f"{key!r}: {compiler.helper(encode_cursor)}({ROW}[1], {ROW}[0])")
+                # Written by the statement (the rule held to core.ids' by tests): a page of
+                # a hundred cursors is a hundred base64 encodings fewer here.
+                cursor = columns.add(cursor_sql(entity.created_at, entity.id))
+                items.append(f"{key!r}: {ROW}[{cursor}]")
             elif name == "__typename":
                 items.append(f"{key!r}: {self.edge_name!r}")
             else:

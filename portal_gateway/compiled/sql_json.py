@@ -77,7 +77,10 @@ def global_id_sql(type_name: str, row_id: Any) -> Any:
     prefix = f"{type_name}:"
     encoded = _base64(_text(prefix).concat(row_id))
     return case(
-        (func.octet_length(row_id) <= _ONE_LINE - len(prefix.encode()), encoded),
+        (
+            func.octet_length(row_id) <= literal_column(str(_ONE_LINE - len(prefix.encode()))),
+            encoded,
+        ),
         else_=_one_line(encoded),
     )
 
