@@ -412,3 +412,36 @@ async def test_a_query_that_ran_clean_is_answered_directly_and_the_same(
         response = await api.client.post("/graphql", json=payload, headers=merchant)
         assert response.json() == {"data": {"viewer": None}}
     assert len(executions) == 2
+
+
+async def test_what_the_view_refuses_is_refused_however_often_the_query_ran(
+    world: World, api: Api, settings: Settings, db: Database
+) -> None:
+    """A request the HTTP view refuses (its body or content type) gets the same refusal
+    before and after its query has been answered directly (found by review)."""
+    if db.is_sqlite:
+        pytest.skip("SQLite reads through Strawberry only")
+    business = await world.business()
+    account = await customer_of(world, business, unique_email())
+    token = await api.session_for(business, account)
+    auth = {"Authorization": f"Bearer {token}"}
+    query = "query Me { viewer { name email } }"
+    odd = {
+        "extensions not an object": (json.dumps({"query": query, "extensions": "no"}), None),
+        "extensions a list": (json.dumps({"query": query, "extensions": [1]}), None),
+        "a media type in capitals": (json.dumps({"query": query}), "Application/JSON"),
+        "a byte order mark": ("\ufeff" + json.dumps({"query": query}), None),
+    }
+
+    async def send(body: str, media: str | None) -> tuple[int, str]:
+        headers = {**auth, "Content-Type": media or "application/json"}
+        response = await api.client.post("/graphql", content=body.encode(), headers=headers)
+        return response.status_code, response.text
+
+    before = {reason: await send(*request) for reason, request in odd.items()}
+    assert all(status == 400 for status, _ in before.values()), before
+    for _ in range(2):  # the first answers it through the view, the second directly
+        clean = await api.client.post("/graphql", json={"query": query}, headers=auth)
+        assert clean.json()["data"]["viewer"]["name"] == "Pat Customer"
+    for reason, request in odd.items():
+        assert await send(*request) == before[reason], reason

@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry import Schema
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
@@ -176,8 +177,11 @@ class PortalGraphQL(GraphQL[Context, None]):
         else, which the whole view answers. The body read here is kept for it."""
         if request.method != "POST":
             return None
-        media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-        if media != "application/json":
+        # What the view would refuse or stream is the view's: its own content-type test, and
+        # no streaming transport asked for.
+        media, _ = parse_content_type(request.headers.get("content-type", ""))
+        accept = request.headers.get("accept", "")
+        if "application/json" not in media or "multipart" in accept or "event-stream" in accept:
             return None
         try:
             payload = orjson.loads(await request.body())
@@ -186,11 +190,12 @@ class PortalGraphQL(GraphQL[Context, None]):
         if not isinstance(payload, dict):
             return None
         query, name = payload.get("query"), payload.get("operationName")
-        variables = payload.get("variables")
+        variables, extensions = payload.get("variables"), payload.get("extensions")
         if not (
             isinstance(query, str)
             and (name is None or isinstance(name, str))
             and (variables is None or isinstance(variables, dict))
+            and (extensions is None or isinstance(extensions, dict))
         ):
             return None
         if variables and unstorable(variables) is not None:
