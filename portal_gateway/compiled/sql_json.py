@@ -18,7 +18,7 @@ Strawberry (plan.Fallback), as the Python assembly does.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -121,31 +121,44 @@ def amount_sql(minor: Any, currency: Any) -> Any:
 @dataclass
 class Checks:
     """What each row must hold for its JSON to be the answer: columns of the page's row
-    that must not be NULL (required relations) and that must be known currencies."""
+    that must not be NULL (required relations) and that must be known currencies, each
+    unless its guard (the id of an optional relation above it) is NULL: what hangs under
+    an absent relation is not in the answer."""
 
     columns: Any  # plan.Columns of the page's row
     nested: bool = False  # inside a list: nothing can be checked per item
-    present: list[int] = field(default_factory=list)
-    currencies: list[int] = field(default_factory=list)
+    guard: Any = None
+    present: list[tuple[int, int | None]] = field(default_factory=list)
+    currencies: list[tuple[int, int | None]] = field(default_factory=list)
+
+    def under(self, guard: Any) -> Checks:
+        """The same checks, for what hangs under the optional relation whose id is `guard`."""
+        return replace(self, guard=guard)
+
+    def _indexes(self, expr: Any) -> tuple[int, int | None]:
+        guard = None if self.guard is None else self.columns.add(self.guard)
+        return self.columns.add(expr), guard
 
     def require(self, expr: Any) -> None:
         if self.nested:
             raise NotJson("a required relation inside a list")
-        self.present.append(self.columns.add(expr))
+        self.present.append(self._indexes(expr))
 
     def known_currency(self, expr: Any) -> None:
         if self.nested:
             raise NotJson("a currency of a list's own rows")
-        self.currencies.append(self.columns.add(expr))
+        self.currencies.append(self._indexes(expr))
 
     def holds(self, rows: Sequence[Any]) -> bool:
         present, currencies = self.present, self.currencies
         for row in rows:
-            for index in present:
-                if row[index] is None:
+            for index, guard in present:
+                if row[index] is None and (guard is None or row[guard] is not None):
                     return False
-            for index in currencies:
-                if row[index] not in CURRENCY_EXPONENTS:
+            for index, guard in currencies:
+                if row[index] not in CURRENCY_EXPONENTS and (
+                    guard is None or row[guard] is not None
+                ):
                     return False
         return True
 
@@ -274,7 +287,8 @@ class JsonCompiler:
         )
         if field_spec.required:
             checks.require(target.id)
-        nested = self.node(field_spec.type_name, target, columns, details, checks)
+        inner = checks if field_spec.required else checks.under(target.id)
+        nested = self.node(field_spec.type_name, target, columns, details, inner)
         return case((target.id.is_(None), null()), else_=nested)
 
     def children(self, entity: Any, field_spec: spec.Children, details: Any, checks: Checks) -> Any:
