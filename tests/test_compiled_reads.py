@@ -17,6 +17,7 @@ import pytest
 from portal_gateway.compiled.executor import CompiledReadsExecutor
 from portal_gateway.config import Settings
 from portal_gateway.db import Database
+from portal_gateway.models import CustomerAccount
 from portal_gateway.schema import PortalSchema
 from tests.api import Api, app_client, token_of
 from tests.compiled import compiled_statements, customer_of
@@ -473,3 +474,31 @@ async def test_a_relation_under_an_absent_one_needs_no_check(
     headers = {"Authorization": f"Bearer {token}"}
     again = await api.client.post("/graphql", json={"query": query}, headers=headers)
     assert again.json() == body and executions == []
+
+
+async def test_a_page_alone_says_whether_there_is_a_viewer_in_one_statement(
+    world: World, api: Api, settings: Settings, db: Database, mailbox: Mailbox
+) -> None:
+    """A viewer asked for a page and nothing of its accounts is read in one statement, which
+    also finds that there is no viewer once the session's email has no account left."""
+    if db.is_sqlite:
+        pytest.skip("SQLite reads through Strawberry only")
+    email = unique_email("moving")
+    business = await world.business()
+    account = await customer_of(world, business, email)
+    await api.gql(
+        "mutation($e: String!) { requestSignInLink(input: {email: $e}) { __typename } }",
+        {"e": email},
+    )
+    token = (await api.sign_in(token_of(await mailbox.link_for(email))))["accessToken"]
+    page = "query { viewer { scope invoices(first: 2) { totalCount edges { node { number } } } } }"
+    body, sent = await both_paths(api, settings, page, token=token)
+    assert body["data"]["viewer"]["invoices"]["totalCount"] == 6
+    assert len(sent) == 1
+    async with db.transaction() as session:
+        row = await session.get(CustomerAccount, account.id)
+        assert row is not None
+        row.email_normalized = unique_email("elsewhere")
+    body, sent = await both_paths(api, settings, page, token=token)
+    assert body == {"data": {"viewer": None}}
+    assert len(sent) == 1

@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 from graphql import GraphQLField
-from sqlalchemy import ARRAY, DateTime, Integer, Select, String, func, select, true
+from sqlalchemy import ARRAY, DateTime, Integer, Select, String, exists, func, select, true
 
 from portal_gateway.auth.principal import MerchantPrincipal, PortalPrincipal, Principal
 from portal_gateway.auth.scope import scope_condition
@@ -105,6 +105,9 @@ class ConnectionPlan:
     model: Any
     base: Base
     details: FieldDetailsList
+    # What must exist for the page to be read at all (the viewer's accounts, when the viewer
+    # asks for nothing else of them): its statement then returns no row without it.
+    guard: Select[Any] | None = None
     columns: Columns = field(init=False)
     shape: ConnectionShape = field(init=False)
     variants: dict[tuple[bool, bool, bool], Statement] = field(init=False, default_factory=dict)
@@ -148,12 +151,14 @@ class ConnectionPlan:
                 .subquery("counted")
             )
             stmt = select(count.c.total, *page.c).select_from(count.outerjoin(page, true()))
+            if self.guard is not None:
+                stmt = stmt.where(exists(self.guard))
         compiled = self.variants[(business, statuses, after)] = Statement.of(stmt)
         return compiled
 
     async def run(
         self, connection: asyncpg.Connection, run: Run, arguments: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | None:
         page = page_request(arguments)
         business_id = _business_filter(arguments.get("businessId"))
         statuses = arguments.get("status") or None
@@ -167,6 +172,8 @@ class ConnectionPlan:
             values["after_at"], values["after_id"] = page.after
         stmt = self.statement(business_id is not None, statuses is not None, page.after is not None)
         records = await stmt.fetch(connection, values)
+        if self.guard is not None and not records:
+            return None  # what the guard requires is not there
         total = 0
         if self.counted:
             total = records[0][0] if records else 0
@@ -245,12 +252,16 @@ Part = tuple[str, str, Any]
 @dataclass
 class ViewerPlan:
     """`viewer`: the session's accounts first (no accounts, no viewer), then one statement
-    per list or connection asked for."""
+    per list or connection asked for. When the viewer asks for nothing of its accounts, its
+    first counted connection's statement also says whether there are any."""
 
     compiler: Compiler
     details: FieldDetailsList
     parts: list[Part] = field(init=False)
     accounts: Statement = field(init=False)
+    # The connection whose statement also says whether there are accounts, when the viewer
+    # asks for nothing of them: one statement fewer (the small page's three become two).
+    guarded: int | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         compiler = self.compiler
@@ -267,6 +278,13 @@ class ViewerPlan:
                 raise NotCompilable(f"Customer.{name}")
             self.parts.append((key, name, self._part(name, details, field_def, columns)))
         self.accounts = Statement.of(_statement_of(columns, viewer_accounts(compiler.stand_in)))
+        if not any(name in _OF_ACCOUNTS for _, name, _ in self.parts):
+            for index, (_, _, part) in enumerate(self.parts):
+                plan = part[2] if isinstance(part, tuple) else None
+                if isinstance(plan, ConnectionPlan) and plan.counted:
+                    plan.guard = viewer_accounts(compiler.stand_in)
+                    self.guarded = index
+                    break
 
     def _part(
         self, name: str, details: FieldDetailsList, field_def: GraphQLField, columns: Columns
@@ -298,12 +316,22 @@ class ViewerPlan:
     async def run(self, connection: asyncpg.Connection, run: Run) -> dict[str, Any] | None:
         principal = run.principal
         assert isinstance(principal, PortalPrincipal)
-        accounts = await self.accounts.fetch(connection, run.values)
-        if not accounts:
-            return None
+        accounts: Sequence[Any] = ()
+        guarded: dict[str, Any] | None = None
+        if self.guarded is None:
+            accounts = await self.accounts.fetch(connection, run.values)
+            if not accounts:
+                return None
+        else:
+            field_def, node, plan = self.parts[self.guarded][2]
+            guarded = await plan.run(connection, run, run.arguments(field_def, node))
+            if guarded is None:
+                return None
         out: dict[str, Any] = {}
-        for key, name, part in self.parts:
-            if name == "id":
+        for index, (key, name, part) in enumerate(self.parts):
+            if index == self.guarded:
+                out[key] = guarded
+            elif name == "id":
                 person = customer_id(principal.email_normalized, run.secret)
                 out[key] = encode_global_id("Customer", person)
             elif name == "email":
@@ -332,6 +360,8 @@ class ViewerPlan:
 
 
 _NO_BUSINESS = object()
+# What of the viewer is read from its accounts' rows.
+_OF_ACCOUNTS = ("email", "name", "phone", "accounts")
 
 
 MAX_NODES = 100
