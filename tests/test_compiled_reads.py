@@ -341,6 +341,21 @@ async def test_directives_with_variables_pick_their_own_plan(
         assert viewer["businesses"] == [{"name": business.name}]
 
 
+@pytest.fixture
+def executions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The query text of every request Strawberry's schema executes from now on (a direct
+    answer is not one of them)."""
+    executed: list[str] = []
+    original = PortalSchema.execute
+
+    async def counted(self: PortalSchema, query: str | None, *args: Any, **kwargs: Any) -> Any:
+        executed.append(query or "")
+        return await original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(PortalSchema, "execute", counted)
+    return executed
+
+
 PAGE = """query Page($first: Int!, $after: String) {
   viewer {
     name
@@ -354,7 +369,7 @@ PAGE = """query Page($first: Int!, $after: String) {
 
 
 async def test_a_query_that_ran_clean_is_answered_directly_and_the_same(
-    world: World, api: Api, settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+    world: World, api: Api, settings: Settings, db: Database, executions: list[str]
 ) -> None:
     """The second time a document comes, it skips Strawberry's view; the client sees the
     same bytes and headers. Whatever is not clean (a bad cursor, text no database stores,
@@ -364,14 +379,7 @@ async def test_a_query_that_ran_clean_is_answered_directly_and_the_same(
     business = await world.business()
     account = await customer_of(world, business, unique_email())
     token = await api.session_for(business, account)
-    executions: list[str] = []
-    original = PortalSchema.execute
-
-    async def counted(self: PortalSchema, query: str | None, *args: Any, **kwargs: Any) -> Any:
-        executions.append(query or "")
-        return await original(self, query, *args, **kwargs)
-
-    monkeypatch.setattr(PortalSchema, "execute", counted)
+    executions.clear()  # the merchant's and the sign-in's
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/graphql-response+json"}
     payload = {"query": PAGE, "variables": {"first": 2}}
     first = await api.client.post("/graphql", json=payload, headers=headers)
@@ -449,7 +457,7 @@ async def test_what_the_view_refuses_is_refused_however_often_the_query_ran(
 
 
 async def test_a_relation_under_an_absent_one_needs_no_check(
-    world: World, api: Api, settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+    world: World, api: Api, settings: Settings, db: Database, executions: list[str]
 ) -> None:
     """An invoice without a subscription has no subscription's product to miss: its page is
     still written by the statement and answered directly the next time (review)."""
@@ -458,19 +466,12 @@ async def test_a_relation_under_an_absent_one_needs_no_check(
     business = await world.business()
     account = await customer_of(world, business, unique_email())
     token = await api.session_for(business, account)
-    executions: list[str] = []
-    original = PortalSchema.execute
-
-    async def counted(self: PortalSchema, query: str | None, *args: Any, **kwargs: Any) -> Any:
-        executions.append(query or "")
-        return await original(self, query, *args, **kwargs)
-
     query = """query Products { viewer { invoices(first: 10) { edges { node {
         number subscription { product { name price { amount currency } } } } } } } }"""
     body = await api.gql(query, token=token)
     edges = body["data"]["viewer"]["invoices"]["edges"]
     assert {edge["node"]["subscription"] is None for edge in edges} == {True, False}
-    monkeypatch.setattr(PortalSchema, "execute", counted)
+    executions.clear()
     headers = {"Authorization": f"Bearer {token}"}
     again = await api.client.post("/graphql", json={"query": query}, headers=headers)
     assert again.json() == body and executions == []
