@@ -9,9 +9,11 @@ from typing import Any
 
 import asyncpg
 
+from portal_gateway.config import Settings
 from portal_gateway.core import clock
 from portal_gateway.models import CreditBalance
 from portal_gateway.models.enums import ProductType, SubscriptionStatus
+from tests.api import Api
 from tests.factories import Merchant, World
 
 SESSION_CHECK = "SELECT portal_sessions."
@@ -35,6 +37,41 @@ def compiled_statements() -> Iterator[list[str]]:
         yield sent
     finally:
         asyncpg.connection.Connection.fetch = fetch  # type: ignore[method-assign]
+
+
+async def post(
+    api: Api,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    token: str | None = None,
+    operation_name: str | None = None,
+) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    payload: dict[str, Any] = {"query": query, "variables": variables or {}}
+    if operation_name is not None:
+        payload["operationName"] = operation_name
+    return await api.client.post("/graphql", json=payload, headers=headers)
+
+
+async def paths(
+    api: Api,
+    settings: Settings,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+    operation_name: str | None = None,
+) -> tuple[Any, Any, list[str]]:
+    """The compiled path's response, the reference's (Strawberry's), and the statements the
+    compiled path sent."""
+    with compiled_statements() as sent:
+        compiled = await post(api, query, variables, token, operation_name)
+    settings.compiled_reads = False
+    try:
+        reference = await post(api, query, variables, token, operation_name)
+    finally:
+        settings.compiled_reads = True
+    return compiled, reference, sent
 
 
 async def customer_of(world: World, business: Merchant, email: str) -> Any:

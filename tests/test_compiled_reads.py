@@ -20,7 +20,7 @@ from portal_gateway.db import Database
 from portal_gateway.models import CustomerAccount
 from portal_gateway.schema import PortalSchema
 from tests.api import Api, app_client, token_of
-from tests.compiled import compiled_statements, customer_of
+from tests.compiled import customer_of, paths
 from tests.factories import World, gid, unique_email
 from tests.mail import Mailbox
 
@@ -43,15 +43,7 @@ async def both_paths(
     token: str | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The body, the same from both paths, and the statements the compiled path sent."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    payload = {"query": query, "variables": variables or {}}
-    with compiled_statements() as sent:
-        compiled = await api.client.post("/graphql", json=payload, headers=headers)
-    settings.compiled_reads = False
-    try:
-        reference = await api.client.post("/graphql", json=payload, headers=headers)
-    finally:
-        settings.compiled_reads = True
+    compiled, reference, sent = await paths(api, settings, query, variables, token=token)
     assert compiled.status_code == reference.status_code
     assert json.dumps(compiled.json()) == json.dumps(reference.json())
     body: dict[str, Any] = compiled.json()

@@ -21,7 +21,8 @@ from portal_gateway.models import Invoice, Subscription
 from portal_gateway.models.enums import SubscriptionStatus
 from portal_gateway.resolvers.context import Context
 from tests.api import Api, token_of
-from tests.compiled import compiled_statements, customer_of
+from tests.compiled import customer_of, post
+from tests.compiled import paths as both_responses
 from tests.factories import Merchant, World, gid, unique_email
 from tests.mail import Mailbox
 
@@ -43,20 +44,6 @@ def _fresh(query: str) -> str:
     return f"# {uuid.uuid4().hex}\n{query}"
 
 
-async def _post(
-    api: Api,
-    query: str,
-    variables: dict[str, Any] | None,
-    token: str | None,
-    operation_name: str | None,
-) -> Any:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    payload: dict[str, Any] = {"query": query, "variables": variables or {}}
-    if operation_name is not None:
-        payload["operationName"] = operation_name
-    return await api.client.post("/graphql", json=payload, headers=headers)
-
-
 async def paths(
     api: Api,
     settings: Settings,
@@ -67,13 +54,9 @@ async def paths(
     operation_name: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """The compiled body, the reference (Strawberry) body, and the compiled statements."""
-    with compiled_statements() as sent:
-        compiled = await _post(api, query, variables, token, operation_name)
-    settings.compiled_reads = False
-    try:
-        reference = await _post(api, query, variables, token, operation_name)
-    finally:
-        settings.compiled_reads = True
+    compiled, reference, sent = await both_responses(
+        api, settings, query, variables, token=token, operation_name=operation_name
+    )
     return compiled.json(), reference.json(), sent
 
 
@@ -348,7 +331,7 @@ async def test_guard_concurrent_principals_sharing_one_plan_see_only_their_own_r
 
     async def ask(token: str, business: Merchant, account: Any, n: int) -> None:
         variables = {"ids": every_id, "n": n}
-        response = await _post(api, query, variables, token, None)
+        response = await post(api, query, variables, token)
         body = response.json()
         assert "errors" not in body, body
         seen = {node["id"] for node in body["data"]["nodes"] if node is not None}
